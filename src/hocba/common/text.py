@@ -1,0 +1,13 @@
+"""Text normalisation at the boundary where data enters the system (ARCHITECTURE §10)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def clean_text(value: object) -> str:
+    """NFC-normalise, trim and collapse inner whitespace; ``None`` becomes ``""``."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFC", str(value))
+    return " ".join(text.split())

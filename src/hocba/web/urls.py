@@ -1,0 +1,16 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from hocba.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("dang-nhap/", views.LoginView.as_view(), name="login"),
+    path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
+    path("truong/<int:school_id>/", views.school_detail, name="school"),
+    path("truong/<int:school_id>/nhat-ky/", views.school_audit, name="school_audit"),
+    path("lop/<int:class_id>/", views.class_detail, name="class"),
+    path("hoc-sinh/<int:pupil_id>/", views.pupil_detail, name="pupil"),
+]
