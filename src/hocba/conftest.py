@@ -46,7 +46,7 @@ class World:
 
 def make_user(username: str, roles: list[str], **scope: Any) -> Any:
     user = get_user_model().objects.create_user(username=username, password=PASSWORD)
-    family, *rest = username.split("_")
+    family = username.split("_")[0]
     staff = Staff.objects.create(
         user=user, family_name="Nguyễn", middle_name="Văn", given_name=family.title(), **scope
     )
@@ -125,3 +125,13 @@ def world(db: Any) -> World:
         "system_admin": make_user("quantri", [Role.SYSTEM_ADMIN]),
     }
     return World(province, year, districts, own, foreign, users)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Any:
+    """Throttle counters and cached values never leak from one test into another."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

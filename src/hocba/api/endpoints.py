@@ -103,7 +103,7 @@ def list_classes(request: HttpRequest, school_id: int, year: str | None = None) 
             grade=c.grade,
             school_year=c.school_year.name,
             homeroom_teacher=c.homeroom_teacher.full_name if c.homeroom_teacher else None,
-            pupil_count=c.pupil_count,
+            pupil_count=c.pupil_count,  # type: ignore[attr-defined]
         )
         for c in classes
     ]

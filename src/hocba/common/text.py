@@ -11,3 +11,9 @@ def clean_text(value: object) -> str:
         return ""
     text = unicodedata.normalize("NFC", str(value))
     return " ".join(text.split())
+
+
+def fold(value: str) -> str:
+    """Lower case without diacritics (``Đặng Ánh`` → ``dang anh``), for forgiving search."""
+    decomposed = unicodedata.normalize("NFD", value.lower().replace("đ", "d"))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))

@@ -34,10 +34,11 @@ SCHOOL_MANAGERS = frozenset({Role.PRINCIPAL, Role.DEPUTY_PRINCIPAL, Role.SCHOOL_
 
 
 def staff_of(user: Any) -> Staff | None:
-    if not getattr(user, "is_authenticated", False):
+    """The active user's staff profile; an inactive account acts for no one."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     try:
-        return user.staff  # type: ignore[no-any-return]
+        return user.staff
     except Staff.DoesNotExist:
         return None
 
@@ -111,6 +112,13 @@ def visible_pupils(user: Any) -> QuerySet[Pupil]:
     return Pupil.objects.filter(pk__in=enrolments.values("pupil_id"))
 
 
+def current_school(pupil: Pupil) -> School | None:
+    """The school of the pupil's latest enrolment: the one that keeps their details now."""
+    enrolments = pupil.enrolments.select_related("school_class__school")
+    latest = enrolments.order_by("-joined_on", "-pk").first()
+    return latest.school_class.school if latest else None
+
+
 def school_of(obj: Model) -> School | None:
     if isinstance(obj, School):
         return obj
@@ -143,10 +151,8 @@ def can_change(user: Any, obj: Model) -> bool:
     """Master data (school, classes, pupils, staff, enrolments) is kept by the school's managers."""
     if is_system_admin(user):
         return True
-    if isinstance(obj, Pupil):
-        schools = School.objects.filter(classes__enrolments__pupil=obj).distinct()
-        return any(is_school_manager(user, school) for school in schools)
-    school = school_of(obj)
+    # A pupil who transferred out belongs to the new school only.
+    school = current_school(obj) if isinstance(obj, Pupil) else school_of(obj)
     return school is not None and is_school_manager(user, school)
 
 
@@ -168,12 +174,10 @@ def log_personal_data_read(user: Any, pupil: Pupil) -> None:
 
     from hocba.audit.services import record_event
 
-    enrolment = pupil.enrolments.select_related("school_class__school").order_by("-joined_on")
-    latest = enrolment.first()
     with transaction.atomic():
         record_event(
             actor=user,
             action="schools.pupil.personal_data_read",
             obj=pupil,
-            school=latest.school_class.school if latest else None,
+            school=current_school(pupil),
         )

@@ -67,7 +67,7 @@ class PupilAdmin(admin.ModelAdmin):
     list_display = ["ministry_code", "family_name", "middle_name", "given_name", "date_of_birth"]
     search_fields = ["ministry_code", "personal_id", "given_name", "family_name"]
 
-    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def get_readonly_fields(self, request, obj=None):
         # The Ministry code never changes once created (DOMAIN §5).
         return ["ministry_code"] if obj else []
 

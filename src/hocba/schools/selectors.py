@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from hocba.common.text import clean_text, fold
 from hocba.common.vietnamese import name_sort_key
 from hocba.schools import access
 from hocba.schools.models import Enrolment, School, SchoolClass, SchoolYear
@@ -41,4 +42,33 @@ def class_roster(school_class: SchoolClass) -> list[Enrolment]:
             e.pupil.date_of_birth,
             e.pupil.ministry_code,
         ),
+    )
+
+
+def search_pupils(user: Any, school: School, text: str, *, limit: int = 30) -> list[Enrolment]:
+    """Pupils of a school this year whose code starts with, or whose name contains, ``text``.
+
+    Name matching ignores case and diacritics, so "anh" finds "Ánh" and "dang" finds "Đặng".
+    """
+    needle = fold(clean_text(text))
+    if len(needle) < 2:
+        return []
+    enrolments = (
+        Enrolment.objects.filter(
+            school_class__school=school,
+            school_year=current_school_year(),
+            left_on__isnull=True,
+            pupil__in=access.visible_pupils(user),
+        )
+        .select_related("pupil", "school_class")
+        .order_by()
+    )
+    if needle.isdigit():
+        enrolments = enrolments.filter(pupil__ministry_code__startswith=needle)
+        matches = list(enrolments[:limit])
+    else:
+        matches = [e for e in enrolments if needle in fold(e.pupil.full_name)][:limit]
+    return sorted(
+        matches,
+        key=lambda e: name_sort_key(e.pupil.family_name, e.pupil.middle_name, e.pupil.given_name),
     )

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from hocba.audit.services import diff, record_event, snapshot
-from hocba.common.errors import DomainError
+from hocba.common.errors import DomainError, PermissionRefused
 from hocba.common.text import clean_text
 from hocba.schools import access
 from hocba.schools.models import (
@@ -181,17 +181,11 @@ def update_pupil(*, actor: Any, pupil: Pupil, changes: dict[str, Any]) -> Pupil:
     pupil.save()
     changed = diff(before, snapshot(pupil))
     if changed:
-        school = _current_school(pupil)
+        school = access.current_school(pupil)
         record_event(
             actor=actor, action="schools.pupil.updated", obj=pupil, school=school, changes=changed
         )
     return pupil
-
-
-def _current_school(pupil: Pupil) -> School | None:
-    enrolment = pupil.enrolments.select_related("school_class__school").order_by("-joined_on")
-    latest = enrolment.first()
-    return latest.school_class.school if latest else None
 
 
 @transaction.atomic
@@ -282,12 +276,14 @@ def create_class(
     return school_class
 
 
-def _check_teacher_of(school: School, teacher: Staff | None) -> None:
+def _check_teacher_of(
+    school: School, teacher: Staff | None, *, field: str = "homeroom_teacher"
+) -> None:
     if teacher is not None and teacher.school_id != school.pk:
         raise DomainError(
             _("Giáo viên %(name)s không thuộc trường %(school)s.")
             % {"name": teacher.full_name, "school": school.name},
-            field="homeroom_teacher",
+            field=field,
         )
 
 
@@ -307,6 +303,9 @@ def set_homeroom_teacher(*, actor: Any, school_class: SchoolClass, teacher: Staf
         school=school_class.school,
         changes={"homeroom_teacher": [before, teacher.pk if teacher else None]},
     )
+
+
+ABOVE_SCHOOL_ROLES = frozenset({Role.DISTRICT_STAFF, Role.DEPARTMENT_STAFF, Role.SYSTEM_ADMIN})
 
 
 @dataclass
@@ -343,14 +342,17 @@ def create_staff(
 ) -> Staff:
     """Create a login and its staff profile with roles scoped to a school, district or province."""
     roles = set(data.roles)
-    unknown = roles - set(Role.values)
-    if unknown:
-        raise DomainError(_("Vai trò không hợp lệ: %(r)s.") % {"r": ", ".join(sorted(unknown))})
-    _check_scope(roles, school, district, province)
     if school is not None:
         access.require_change(actor, school)
-    elif not access.is_system_admin(actor):
-        raise DomainError(_("Chỉ quản trị hệ thống được tạo tài khoản cấp Phòng/Sở."))
+    # A school's managers may not hand out roles that reach beyond their school.
+    if (school is None or roles & ABOVE_SCHOOL_ROLES) and not access.is_system_admin(actor):
+        raise PermissionRefused(_("Chỉ quản trị hệ thống được tạo tài khoản cấp Phòng/Sở."))
+    unknown = roles - set(Role.values)
+    if unknown:
+        raise DomainError(
+            _("Vai trò không hợp lệ: %(r)s.") % {"r": ", ".join(sorted(unknown))}, field="roles"
+        )
+    _check_scope(roles, school, district, province)
     username = clean_text(data.username).lower()
     user_model = get_user_model()
     if not username:
@@ -392,8 +394,10 @@ def assign_teaching(
 ) -> TeachingAssignment:
     access.require_change(actor, school_class)
     if subject not in Subject.values:
-        raise DomainError(_("Môn học “%(s)s” không có trong chương trình.") % {"s": subject})
-    _check_teacher_of(school_class.school, teacher)
+        raise DomainError(
+            _("Môn học “%(s)s” không có trong chương trình.") % {"s": subject}, field="subject"
+        )
+    _check_teacher_of(school_class.school, teacher, field="teacher")
     assignment, created = TeachingAssignment.objects.get_or_create(
         teacher=teacher, school_class=school_class, subject=subject
     )

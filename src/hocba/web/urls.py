@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from hocba.web import views
+from hocba.web import views, views_import
 
 app_name = "web"
 
@@ -11,6 +11,13 @@ urlpatterns = [
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("truong/<int:school_id>/", views.school_detail, name="school"),
     path("truong/<int:school_id>/nhat-ky/", views.school_audit, name="school_audit"),
+    path("truong/<int:school_id>/nhap-excel/", views_import.import_upload, name="import"),
+    path(
+        "truong/<int:school_id>/nhap-excel/mau.xlsx",
+        views_import.import_template,
+        name="import_template",
+    ),
+    path("truong/<int:school_id>/tim-hoc-sinh/", views.pupil_search, name="pupil_search"),
     path("lop/<int:class_id>/", views.class_detail, name="class"),
     path("hoc-sinh/<int:pupil_id>/", views.pupil_detail, name="pupil"),
 ]

@@ -27,7 +27,7 @@ def _role_labels(user: Any) -> list[str]:
     staff = access.staff_of(user)
     if staff is None:
         return ["Quản trị hệ thống"] if user.is_superuser else []
-    return [label for value, label in Role.choices if value in staff.role_set]
+    return [str(label) for value, label in Role.choices if value in staff.role_set]
 
 
 @login_required
@@ -104,3 +104,12 @@ def school_audit(request: HttpRequest, school_id: int) -> HttpResponse:
         raise PermissionDenied("Chỉ ban giám hiệu và quản trị nhà trường xem được nhật ký.")
     events = AuditEvent.objects.filter(school=school).select_related("actor")[:200]
     return render(request, "web/school_audit.html", {"school": school, "events": events})
+
+
+@login_required
+def pupil_search(request: HttpRequest, school_id: int) -> HttpResponse:
+    """htmx partial: live search of a school's pupils by name or code."""
+    school = get_object_or_404(access.visible_schools(request.user), pk=school_id)
+    query = request.GET.get("q", "")
+    results = selectors.search_pupils(request.user, school, query)
+    return render(request, "web/_pupil_results.html", {"results": results, "query": query})

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from hocba.common.vietnamese import collation_key, name_sort_key, sort_by_name
 
-POSTGRES_URL = os.environ.get("HOCBA_ORACLE_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "HOCBA_ORACLE_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 
 
 @dataclass
