@@ -1,0 +1,109 @@
+"""``hocba demo``: migrate, seed the demo world, print its logins, serve on 127.0.0.1:8000.
+
+``hocba.cli`` turns DEBUG on for this subcommand, so runserver also serves the static files.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext as _
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from hocba.schools.demo import DemoSummary, seed_demo
+from hocba.schools.demo_plan import DISTRICTS, SUBJECT_TEACHERS
+
+DEFAULT_ADDRPORT = "127.0.0.1:8000"
+WILDCARD_HOSTS = frozenset({"", "0", "0.0.0.0", "[::]"})  # noqa: S104  (only for display)
+
+
+def url_for(addrport: str) -> str:
+    """The address to open in a browser for runserver's ``addrport`` ("8001", "0.0.0.0:8000")."""
+    host, sep, port = addrport.rpartition(":")
+    if not sep:
+        host, port = "", addrport
+    return f"http://{'127.0.0.1' if host in WILDCARD_HOSTS else host}:{port}/"
+
+
+def _logins_table(summary: DemoSummary) -> Table:
+    table = Table(title=_("Tài khoản demo"), title_justify="left", show_lines=False)
+    for header in (_("Vai trò"), _("Tên đăng nhập"), _("Họ và tên"), _("Phạm vi")):
+        table.add_column(header)
+    for login in summary.logins:
+        table.add_row(
+            login.role_label, f"[bold]{login.username}[/bold]", login.full_name, login.scope
+        )
+    return table
+
+
+def _other_accounts(summary: DemoSummary) -> str:
+    subjects = ", ".join(spec.slug for spec in SUBJECT_TEACHERS)
+    districts = ", ".join(f"phong.{d.slug}" for d in DISTRICTS)
+    return _(
+        "Tài khoản khác (cùng mật khẩu): ht.<trường>, pht.<trường>, qt.<trường>, "
+        "gv.<trường>.<lớp 1a…5b>, gvbm.<trường>.<môn: %(subjects)s>, với <trường> là "
+        "%(schools)s; %(districts)s."
+    ) % {"subjects": subjects, "schools": ", ".join(summary.school_slugs), "districts": districts}
+
+
+def _outcome(summary: DemoSummary) -> str:
+    seconds = f"{summary.seconds:.1f}".replace(".", ",")
+    if not summary.created:
+        return _("Dữ liệu demo đã có sẵn, không tạo thêm gì (%(s)s giây).") % {"s": seconds}
+    return _("Đã tạo dữ liệu demo trong %(s)s giây: %(pupils)s học sinh, %(staff)s tài khoản.") % {
+        "s": seconds,
+        "pupils": summary.created.get("schools.pupil", 0),
+        "staff": summary.created.get("auth.user", 0),
+    }
+
+
+def render_summary(summary: DemoSummary, url: str, *, color: bool) -> str:
+    """The logins table and how to get in, as text (coloured when printing to a terminal)."""
+    width = shutil.get_terminal_size((120, 24)).columns if color else 160
+    console = Console(file=io.StringIO(), force_terminal=color, width=width, highlight=False)
+    banner = "DEMO — " + _("KHÔNG DÙNG CHO THỰC TẾ (NOT FOR PRODUCTION)")
+    console.print(Panel(f"[bold red]{banner}[/bold red]", expand=False))
+    console.print(_outcome(summary))
+    console.print(_logins_table(summary))
+    console.print(_("Mật khẩu của mọi tài khoản: [bold]%(p)s[/bold]") % {"p": summary.password})
+    console.print(_("Mở trình duyệt tại: [bold]%(url)s[/bold]") % {"url": url})
+    console.print(_other_accounts(summary), markup=False)
+    console.print(f"[bold red]{banner}[/bold red]")
+    file = console.file
+    assert isinstance(file, io.StringIO)
+    return file.getvalue()
+
+
+class Command(BaseCommand):
+    help = "Tạo dữ liệu demo (Hà Nội, 3 trường tiểu học) và chạy máy chủ thử trên 127.0.0.1:8000."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--addrport",
+            default=DEFAULT_ADDRPORT,
+            help="Địa chỉ và cổng cho máy chủ thử (mặc định %(default)s).",
+        )
+        parser.add_argument(
+            "--no-serve",
+            action="store_true",
+            help="Chỉ tạo dữ liệu, không chạy máy chủ (dùng cho kiểm thử và CI).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        quieter = max(options["verbosity"] - 1, 0)
+        self.stdout.write(_("Cập nhật cấu trúc cơ sở dữ liệu…"))
+        call_command("migrate", interactive=False, verbosity=quieter, stdout=self.stdout)
+        call_command("createcachetable", verbosity=quieter, stdout=self.stdout)
+        self.stdout.write(_("Tạo dữ liệu demo…"))
+        summary = seed_demo(stdout=self.stdout)
+        text = render_summary(summary, url_for(options["addrport"]), color=self.stdout.isatty())
+        self.stdout.write(text, ending="")
+        if not options["no_serve"]:
+            # No autoreloader: it would restart the process and redo the migrate and seed steps.
+            call_command("runserver", options["addrport"], use_reloader=False)
