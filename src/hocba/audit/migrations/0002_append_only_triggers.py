@@ -36,10 +36,11 @@ POSTGRESQL_REVERSE = [
 ]
 
 
+# params=None: the PL/pgSQL body has a literal '%' that psycopg would take for a placeholder.
 def forwards(apps, schema_editor):
     statements = {"sqlite": SQLITE, "postgresql": POSTGRESQL}.get(schema_editor.connection.vendor)
     for statement in statements or []:
-        schema_editor.execute(statement)
+        schema_editor.execute(statement, params=None)
 
 
 def backwards(apps, schema_editor):
@@ -47,7 +48,7 @@ def backwards(apps, schema_editor):
         schema_editor.connection.vendor
     )
     for statement in statements or []:
-        schema_editor.execute(statement)
+        schema_editor.execute(statement, params=None)
 
 
 class Migration(migrations.Migration):
