@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
 from hocba.common.errors import DomainError
-from hocba.schools import access, selectors
-from hocba.schools.models import SchoolYear
+from hocba.schools import access, importer, selectors
+from hocba.schools.models import School, SchoolYear
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -23,7 +23,7 @@ class ImportForm(forms.Form):
     workbook = forms.FileField(label=_("Tệp Excel (.xlsx)"))
 
 
-def _managed_school(request: HttpRequest, school_id: int):  # type: ignore[no-untyped-def]
+def _managed_school(request: HttpRequest, school_id: int) -> School:
     school = get_object_or_404(access.visible_schools(request.user), pk=school_id)
     if not access.can_change(request.user, school):
         raise PermissionDenied(_("Chỉ ban giám hiệu và quản trị nhà trường được nhập dữ liệu."))
@@ -32,8 +32,6 @@ def _managed_school(request: HttpRequest, school_id: int):  # type: ignore[no-un
 
 @login_required
 def import_template(request: HttpRequest, school_id: int) -> HttpResponse:
-    from hocba.schools import importer
-
     _managed_school(request, school_id)
     response = HttpResponse(importer.build_template(), content_type=XLSX_TYPE)
     response["Content-Disposition"] = 'attachment; filename="mau-nhap-du-lieu-hocba.xlsx"'
@@ -42,8 +40,6 @@ def import_template(request: HttpRequest, school_id: int) -> HttpResponse:
 
 @login_required
 def import_upload(request: HttpRequest, school_id: int) -> HttpResponse:
-    from hocba.schools import importer
-
     school = _managed_school(request, school_id)
     context: dict[str, object] = {"school": school}
     if request.method == "POST":
