@@ -48,7 +48,8 @@ def class_roster(school_class: SchoolClass) -> list[Enrolment]:
 def search_pupils(user: Any, school: School, text: str, *, limit: int = 30) -> list[Enrolment]:
     """Pupils of a school this year whose code starts with, or whose name contains, ``text``.
 
-    Name matching ignores case and diacritics, so "anh" finds "Ánh" and "dang" finds "Đặng".
+    Name matching ignores case and diacritics and works by word prefix, so "anh" finds "Ánh"
+    (not "Thanh") and "ng anh" finds "Nguyễn Thị Ánh".
     """
     needle = fold(clean_text(text))
     if len(needle) < 2:
@@ -67,8 +68,14 @@ def search_pupils(user: Any, school: School, text: str, *, limit: int = 30) -> l
         enrolments = enrolments.filter(pupil__ministry_code__startswith=needle)
         matches = list(enrolments[:limit])
     else:
-        matches = [e for e in enrolments if needle in fold(e.pupil.full_name)][:limit]
+        words = needle.split()
+        matches = [e for e in enrolments if _name_matches(words, e.pupil.full_name)][:limit]
     return sorted(
         matches,
         key=lambda e: name_sort_key(e.pupil.family_name, e.pupil.middle_name, e.pupil.given_name),
     )
+
+
+def _name_matches(words: list[str], full_name: str) -> bool:
+    name_words = fold(full_name).split()
+    return all(any(part.startswith(word) for part in name_words) for word in words)

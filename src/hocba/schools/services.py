@@ -16,6 +16,7 @@ from hocba.common.text import clean_text
 from hocba.schools import access
 from hocba.schools.models import (
     SCHOOL_ROLES,
+    AssessmentScheme,
     Enrolment,
     EntryKind,
     Pupil,
@@ -29,7 +30,11 @@ from hocba.schools.models import (
     TeachingAssignment,
 )
 from hocba.schools.subjects import Subject
-from hocba.schools.validators import ministry_code_error, personal_id_error
+from hocba.schools.validators import (
+    ministry_code_error,
+    personal_id_error,
+    school_year_name_error,
+)
 
 PUPIL_TEXT_FIELDS = (
     "family_name",
@@ -411,3 +416,44 @@ def assign_teaching(
             changes={"teacher": teacher.pk, "class": school_class.pk, "subject": subject},
         )
     return assignment
+
+
+@transaction.atomic
+def create_school_year(
+    *,
+    actor: Any,
+    name: str,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    assessment_scheme: str = AssessmentScheme.TT27_2020,
+    make_current: bool = False,
+) -> SchoolYear:
+    """Open a school year (system administrators only); at most one year is current."""
+    if not access.is_system_admin(actor):
+        raise PermissionRefused(_("Chỉ quản trị hệ thống được mở năm học."))
+    name = clean_text(name)
+    if message := school_year_name_error(name):
+        raise DomainError(message, field="name")
+    if not starts_on.year == int(name[:4]) or not starts_on < ends_on:
+        raise DomainError(
+            _("Ngày bắt đầu và kết thúc không khớp năm học %(name)s.") % {"name": name},
+            field="starts_on",
+        )
+    if assessment_scheme not in AssessmentScheme.values:
+        raise DomainError(_("Quy định đánh giá không hợp lệ."), field="assessment_scheme")
+    if SchoolYear.objects.filter(name=name).exists():
+        raise DomainError(_("Năm học %(name)s đã có.") % {"name": name}, field="name")
+    if make_current:
+        SchoolYear.objects.filter(is_current=True).update(is_current=False)
+    year = SchoolYear.objects.create(
+        name=name,
+        start_year=starts_on.year,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        assessment_scheme=assessment_scheme,
+        is_current=make_current,
+    )
+    record_event(
+        actor=actor, action="schools.school_year.created", obj=year, changes=snapshot(year)
+    )
+    return year

@@ -18,7 +18,7 @@ from hocba.audit.models import AuditEvent
 from hocba.common.errors import DomainError, PermissionRefused
 from hocba.conftest import SchoolSide, World
 from hocba.schools import services
-from hocba.schools.models import Pupil, Role, SchoolClass, Staff, TeachingAssignment
+from hocba.schools.models import Pupil, Role, SchoolClass, SchoolYear, Staff, TeachingAssignment
 from hocba.schools.services import PupilData, StaffData
 
 
@@ -701,3 +701,54 @@ def test_a_transferred_pupil_is_changed_by_the_new_school_only(world: World) -> 
 def test_the_default_pupil_data_is_valid() -> None:
     """Guards the cases above: each breaks exactly one thing of an otherwise valid pupil."""
     assert services.pupil_errors(pupil_data().cleaned()) == {}
+
+
+def test_system_admin_opens_a_school_year_and_makes_it_current(world: World) -> None:
+    admin = world.users["system_admin"]
+    year = services.create_school_year(
+        actor=admin,
+        name="2025-2026",
+        starts_on=datetime.date(2025, 9, 5),
+        ends_on=datetime.date(2026, 5, 31),
+        make_current=True,
+    )
+    world.year.refresh_from_db()
+    assert year.is_current and not world.year.is_current
+    event = AuditEvent.objects.get(action="schools.school_year.created")
+    assert event.actor == admin and event.changes["name"] == "2025-2026"
+
+
+@pytest.mark.parametrize(
+    ("name", "starts_on", "message"),
+    [
+        ("2025/2026", datetime.date(2025, 9, 5), "phải có dạng 2024-2025"),
+        ("2025-2027", datetime.date(2025, 9, 5), "lớn hơn năm trước đúng 1"),
+        ("2025-2026", datetime.date(2024, 9, 5), "không khớp năm học"),
+        ("2024-2025", datetime.date(2024, 9, 5), "Năm học 2024-2025 đã có"),
+    ],
+)
+def test_a_bad_school_year_is_refused(
+    world: World, name: str, starts_on: datetime.date, message: str
+) -> None:
+    before = SchoolYear.objects.count(), AuditEvent.objects.count()
+    with pytest.raises(DomainError) as info:
+        services.create_school_year(
+            actor=world.users["system_admin"],
+            name=name,
+            starts_on=starts_on,
+            ends_on=datetime.date(2026, 5, 31),
+        )
+    assert message in info.value.message
+    assert (SchoolYear.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_only_the_system_admin_opens_a_school_year(world: World) -> None:
+    for user in (world.own.users["principal"], world.users["department_staff"]):
+        with pytest.raises(PermissionRefused):
+            services.create_school_year(
+                actor=user,
+                name="2025-2026",
+                starts_on=datetime.date(2025, 9, 5),
+                ends_on=datetime.date(2026, 5, 31),
+            )
+    assert not SchoolYear.objects.filter(name="2025-2026").exists()

@@ -53,7 +53,7 @@ def test_one_address_guessing_many_accounts_is_locked(client: Client, world: Wor
     ("role", "expected", "absent"),
     [
         ("homeroom_teacher", "Lớp của tôi", "Các trường"),
-        ("principal", "Nhập dữ liệu từ Excel", "Các trường"),
+        ("principal", "Các lớp của trường", "Lớp của tôi"),
     ],
 )
 def test_school_staff_home_shows_their_classes(
@@ -94,6 +94,8 @@ def test_pupil_search_ignores_diacritics_and_stays_in_scope(client: Client, worl
     page = client.get(url, {"q": "anh"}).content.decode()
     assert "Trần Thị Ánh" in page
     assert "Lê Văn An" not in page
+    assert "Trần Thị Ánh" in client.get(url, {"q": "tran anh"}).content.decode()
+    assert "Trần Thị Ánh" not in client.get(url, {"q": "nh"}).content.decode()
     by_code = client.get(url, {"q": world.own.pupils[1].ministry_code}).content.decode()
     assert "Lê Văn An" in by_code
     foreign = reverse("web:pupil_search", args=[world.foreign.school.pk])
