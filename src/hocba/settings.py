@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "ninja",
     "hocba.audit",
     "hocba.schools",
+    "hocba.assessment",
     "hocba.web",
     "hocba.api",
 ]

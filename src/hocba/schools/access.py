@@ -181,3 +181,41 @@ def log_personal_data_read(user: Any, pupil: Pupil) -> None:
             obj=pupil,
             school=current_school(pupil),
         )
+
+
+def can_enter_subject(user: Any, school_class: SchoolClass, subject: str) -> bool:
+    """Subject marks are entered by the teacher assigned to that subject in that class."""
+    staff = staff_of(user)
+    if staff is None or staff.school_id != school_class.school_id:
+        return False
+    return TeachingAssignment.objects.filter(
+        teacher=staff, school_class=school_class, subject=subject
+    ).exists()
+
+
+def can_enter_homeroom(user: Any, school_class: SchoolClass) -> bool:
+    """Qualities, competencies, header facts and the class's "finished" are the homeroom's."""
+    staff = staff_of(user)
+    return bool(staff and school_class.homeroom_teacher_id == staff.pk)
+
+
+def can_unlock(user: Any, school_class: SchoolClass) -> bool:
+    """Only the principal or the school administrator opens a lock (DOMAIN §4, §7)."""
+    if is_system_admin(user):
+        return True
+    staff = staff_of(user)
+    return bool(
+        staff
+        and staff.school_id == school_class.school_id
+        and staff.role_set & {Role.PRINCIPAL, Role.SCHOOL_ADMIN}
+    )
+
+
+def can_decide_promotion(user: Any, school_class: SchoolClass) -> bool:
+    """The principal (or a deputy acting for them) decides promotion after summer (DOMAIN §2.4)."""
+    staff = staff_of(user)
+    return bool(
+        staff
+        and staff.school_id == school_class.school_id
+        and staff.role_set & {Role.PRINCIPAL, Role.DEPUTY_PRINCIPAL}
+    )

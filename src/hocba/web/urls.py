@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from hocba.web import views, views_import
 
@@ -20,4 +20,8 @@ urlpatterns = [
     path("truong/<int:school_id>/tim-hoc-sinh/", views.pupil_search, name="pupil_search"),
     path("lop/<int:class_id>/", views.class_detail, name="class"),
     path("hoc-sinh/<int:pupil_id>/", views.pupil_detail, name="pupil"),
+    # Assessment pages, one module per screen family (issue 3).
+    path("", include("hocba.web.urls_grid")),
+    path("", include("hocba.web.urls_year_end")),
+    path("", include("hocba.web.urls_comments")),
 ]
