@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from ninja import NinjaAPI, Schema
 from ninja.security import django_auth
 
+from hocba.api.assessment import router as assessment_router
 from hocba.common.errors import DomainError, PermissionRefused
 from hocba.schools import access, selectors
 from hocba.schools.models import Pupil
@@ -20,6 +21,7 @@ api = NinjaAPI(
     auth=django_auth,
     urls_namespace="api",
 )
+api.add_router("/", assessment_router)
 
 
 @api.exception_handler(PermissionRefused)

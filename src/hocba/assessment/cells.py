@@ -62,7 +62,7 @@ def parse_score(raw: object, options: RuleOptions, rules: RuleSet) -> int | None
         return None
     if isinstance(raw, float) and raw.is_integer():
         text = str(int(raw))
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "²" and "٩" are digits to str.isdigit()
         raise DomainError(
             _("Điểm “%(v)s” không hợp lệ: điểm kiểm tra là số nguyên, không có phần thập phân.")
             % {"v": text}

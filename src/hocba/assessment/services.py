@@ -7,10 +7,11 @@ silently overwritten (optimistic concurrency, issue 3 §6).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,6 +48,7 @@ class EditError:
     index: int
     edit: CellEdit
     message: str
+    is_permission_refusal: bool = False  # the actor may not enter this cell at all (HTTP 403)
 
 
 class EditsRejected(DomainError):
@@ -71,6 +73,9 @@ class _Context:
     enrolments: dict[int, Enrolment]
     locks: list[Lock]
     actor: Any
+    # Each row's version before this batch: several cells of one row (a pasted "T, 9, comment")
+    # are edited against the same version, and the row moves on by one version per batch.
+    start_versions: dict[tuple[int, str, str, str], int] = dataclasses.field(default_factory=dict)
 
 
 def _check_address(ctx: _Context, address: CellAddress) -> None:
@@ -156,13 +161,10 @@ def _new_row(enrolment: Enrolment, address: CellAddress) -> Any:
 
 
 def _stale_message(enrolment: Enrolment, address: CellAddress) -> str:
-    last = (
-        CellChange.objects.filter(
-            enrolment=enrolment, sheet=address.sheet, key=address.key, period=address.period
-        )
-        .order_by("-at", "-id")
-        .first()
-    )
+    changes = CellChange.objects.filter(enrolment=enrolment, sheet=address.sheet)
+    if address.sheet != "facts":
+        changes = changes.filter(key=address.key, period=address.period)
+    last = changes.order_by("-at", "-id").first()
     who = last.actor_label if last else _("người khác")
     when = timezone.localtime(last.at).strftime("%H:%M %d/%m/%Y") if last else ""
     return _(
@@ -191,7 +193,8 @@ def _validate(ctx: _Context, edits: list[CellEdit]) -> tuple[list[object], list[
             _check_lock(ctx, edit.address)
             parsed.append(_parse(ctx, edit.address, edit.value))
         except DomainError as error:
-            errors.append(EditError(index, edit, error.message))
+            refused = isinstance(error, PermissionRefused)
+            errors.append(EditError(index, edit, error.message, is_permission_refusal=refused))
             parsed.append(None)
     return parsed, errors
 
@@ -227,7 +230,18 @@ def apply_edits(
         except DomainError as error:
             transaction.set_rollback(True)
             raise EditsRejected([EditError(index, edit, error.message)]) from error
-    return applied
+    # Report every cell with its row's version after the whole batch.
+    final = {_row_key(a.enrolment_id, a.address): a.version for a in applied}
+    return [
+        dataclasses.replace(a, version=final[_row_key(a.enrolment_id, a.address)]) for a in applied
+    ]
+
+
+def _row_key(enrolment_id: int, address: CellAddress) -> tuple[int, str, str, str]:
+    """Which stored row a cell lives in: a pupil's facts are one row whatever the field."""
+    if address.sheet == "facts":
+        return (enrolment_id, "facts", "", "")
+    return (enrolment_id, address.sheet, address.key, address.period)
 
 
 def _actor_label(user: Any) -> str:
@@ -241,16 +255,20 @@ def _store(ctx: _Context, edit: CellEdit, value: object, channel: str) -> Applie
     enrolment = ctx.enrolments[edit.enrolment_id]
     address = edit.address
     row = _load_row(enrolment, address) or _new_row(enrolment, address)
-    current_version = row.version
-    if edit.expected_version is not None and edit.expected_version != current_version:
+    start_version = ctx.start_versions.setdefault(_row_key(enrolment.pk, address), row.version)
+    if edit.expected_version is not None and edit.expected_version != start_version:
         raise DomainError(_stale_message(enrolment, address))
     name = _field_name(address)
     old = getattr(row, name)
     if _as_text(old) == _as_text(value):
-        return AppliedEdit(enrolment.pk, address, value, current_version)
+        return AppliedEdit(enrolment.pk, address, value, row.version)
     setattr(row, name, value)
-    row.version = current_version + 1
-    row.save()
+    row.version = start_version + 1
+    try:
+        with transaction.atomic():  # a savepoint: another teacher may create the row first
+            row.save()
+    except IntegrityError:
+        raise DomainError(_stale_message(enrolment, address)) from None
     user = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
     CellChange.objects.create(
         enrolment=enrolment,
