@@ -11,7 +11,6 @@ import datetime
 import decimal
 from typing import Any, Literal
 
-from django.db import IntegrityError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -307,7 +306,7 @@ def _cell_edit(edit: EditIn) -> services.CellEdit:
 
 @router.post(
     "/classes/{class_id}/marks",
-    response={200: SavedOut, 400: RejectedOut, 403: RejectedOut, 409: Detail},
+    response={200: SavedOut, 400: RejectedOut, 403: RejectedOut, 409: RejectedOut},
 )
 def save_marks(request: HttpRequest, class_id: int, payload: EditsIn) -> Status[Any]:
     """Store a batch of cell edits, all or nothing; each names the row version it was made on."""
@@ -320,11 +319,9 @@ def save_marks(request: HttpRequest, class_id: int, payload: EditsIn) -> Status[
     except services.EditsRejected as rejected:
         errors = [EditErrorOut(index=e.index, message=e.message) for e in rejected.errors]
         refused = any(e.is_permission_refusal for e in rejected.errors)
-        return Status(403 if refused else 400, RejectedOut(detail=rejected.message, errors=errors))
-    except IntegrityError:  # a concurrent first entry of the same row: nothing stored, retry
-        return Status(
-            409, Detail(detail=_("Có người vừa nhập cùng dòng này; hãy đọc lại rồi gửi lại."))
-        )
+        conflict = any(e.is_conflict for e in rejected.errors)
+        status = 403 if refused else 409 if conflict else 400
+        return Status(status, RejectedOut(detail=rejected.message, errors=errors))
     saved = [
         SavedCell(
             index=index,

@@ -49,6 +49,11 @@ class EditError:
     edit: CellEdit
     message: str
     is_permission_refusal: bool = False  # the actor may not enter this cell at all (HTTP 403)
+    is_conflict: bool = False  # someone else changed or created the row meanwhile (HTTP 409)
+
+
+class EditConflict(DomainError):
+    """The row changed since the editor read it; nothing of theirs was stored."""
 
 
 class EditsRejected(DomainError):
@@ -229,7 +234,10 @@ def apply_edits(
             applied.append(_store(ctx, edit, value, channel))
         except DomainError as error:
             transaction.set_rollback(True)
-            raise EditsRejected([EditError(index, edit, error.message)]) from error
+            conflict = isinstance(error, EditConflict)
+            raise EditsRejected(
+                [EditError(index, edit, error.message, is_conflict=conflict)]
+            ) from error
     # Report every cell with its row's version after the whole batch.
     final = {_row_key(a.enrolment_id, a.address): a.version for a in applied}
     return [
@@ -257,7 +265,7 @@ def _store(ctx: _Context, edit: CellEdit, value: object, channel: str) -> Applie
     row = _load_row(enrolment, address) or _new_row(enrolment, address)
     start_version = ctx.start_versions.setdefault(_row_key(enrolment.pk, address), row.version)
     if edit.expected_version is not None and edit.expected_version != start_version:
-        raise DomainError(_stale_message(enrolment, address))
+        raise EditConflict(_stale_message(enrolment, address))
     name = _field_name(address)
     old = getattr(row, name)
     if _as_text(old) == _as_text(value):
@@ -268,7 +276,7 @@ def _store(ctx: _Context, edit: CellEdit, value: object, channel: str) -> Applie
         with transaction.atomic():  # a savepoint: another teacher may create the row first
             row.save()
     except IntegrityError:
-        raise DomainError(_stale_message(enrolment, address)) from None
+        raise EditConflict(_stale_message(enrolment, address)) from None
     user = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
     CellChange.objects.create(
         enrolment=enrolment,
@@ -299,6 +307,9 @@ def lock(
         raise PermissionRefused(_("Bạn không có quyền khoá phần này."))
     if period and period not in Period.values:
         raise DomainError(_("Thời điểm đánh giá không hợp lệ."), field="period")
+    rules = selectors.rules_for(school_class.school_year)
+    if subject and subject not in selectors.class_subjects(school_class, rules):
+        raise DomainError(_("Lớp này không học môn “%(s)s”.") % {"s": subject}, field="subject")
     created = Lock.objects.create(
         school_class=school_class, subject=subject, period=period, reason=reason, locked_by=actor
     )

@@ -7,9 +7,11 @@ supplementary assessment and the principal's promotion decision (DOMAIN §2.3-2.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,19 +24,20 @@ from hocba.assessment.models import (
     SummerOutcome,
     YearEndRecord,
 )
-from hocba.assessment.yearend import CHT, Evaluation, PupilYear, evaluate
+from hocba.assessment.yearend import CHT, HTT, Evaluation, PupilYear, evaluate
 from hocba.audit.services import record_event
 from hocba.common.errors import DomainError, PermissionRefused
 from hocba.schools import access
 from hocba.schools.models import Enrolment, SchoolClass
 
 
-def class_pupil_years(school_class: SchoolClass) -> dict[int, PupilYear]:
-    """Each current pupil's end-of-year levels, scores and competency levels."""
+def _pupil_years(
+    school_class: SchoolClass, enrolments: QuerySet[Enrolment]
+) -> dict[int, PupilYear]:
+    """End-of-year levels, scores and competency levels of some enrolments of one class."""
     rules = selectors.rules_for(school_class.school_year)
     subjects = selectors.class_subjects(school_class, rules)
     optional = frozenset(s for s in subjects if rules.is_optional(s, school_class.grade))
-    enrolments = Enrolment.objects.filter(school_class=school_class, left_on__isnull=True)
     years = {
         e.pk: PupilYear(school_class.grade, {}, {}, {}, optional_subjects=optional)
         for e in enrolments
@@ -50,6 +53,12 @@ def class_pupil_years(school_class: SchoolClass) -> dict[int, PupilYear]:
     return years
 
 
+def class_pupil_years(school_class: SchoolClass) -> dict[int, PupilYear]:
+    """Each current pupil's end-of-year levels, scores and competency levels."""
+    enrolments = Enrolment.objects.filter(school_class=school_class, left_on__isnull=True)
+    return _pupil_years(school_class, enrolments)
+
+
 def evaluate_class(school_class: SchoolClass) -> dict[int, Evaluation]:
     rules = selectors.rules_for(school_class.school_year)
     options = selectors.options_for(school_class.school_year)
@@ -59,10 +68,28 @@ def evaluate_class(school_class: SchoolClass) -> dict[int, Evaluation]:
     }
 
 
+def evaluate_enrolment(enrolment: Enrolment) -> Evaluation:
+    """One pupil's live year-end result with its reasons, also after leaving the class."""
+    school_class = enrolment.school_class
+    pupil_years = _pupil_years(school_class, Enrolment.objects.filter(pk=enrolment.pk))
+    return evaluate(
+        pupil_years[enrolment.pk],
+        selectors.rules_for(school_class.school_year),
+        selectors.options_for(school_class.school_year),
+    )
+
+
+def _completion(grade: int) -> str:
+    if grade == 5:
+        return _("Hoàn thành chương trình tiểu học")
+    return _("Hoàn thành chương trình lớp %(g)s") % {"g": grade}
+
+
 @transaction.atomic
 def refresh_year_end(*, actor: Any, school_class: SchoolClass) -> dict[int, YearEndRecord]:
     """Compute and store every pupil's year-end result; human decisions are kept."""
-    if not access.can_view(actor, school_class):
+    read_only = access.is_above_school(actor) and not access.is_system_admin(actor)
+    if read_only or not access.can_view(actor, school_class):
         raise PermissionRefused(_("Bạn không có quyền với lớp này."))
     stored: dict[int, YearEndRecord] = {}
     now = timezone.now()
@@ -72,12 +99,23 @@ def refresh_year_end(*, actor: Any, school_class: SchoolClass) -> dict[int, Year
         )
         record.result = evaluation.result or ""
         record.completion = evaluation.completion or ""
+        if record.result == CHT and record.summer_outcome == SummerOutcome.COMPLETED:
+            # The supplementary assessment's completion is a human decision: keep it.
+            record.completion = _completion(school_class.grade)
         record.award = evaluation.award or ""
         record.reasons = evaluation.reasons
         record.missing = evaluation.missing
         record.computed_at = now
         record.save()
         stored[enrolment_id] = record
+    results = Counter(record.result or "not_computable" for record in stored.values())
+    record_event(
+        actor=actor,
+        action="assessment.year_end.computed",
+        obj=school_class,
+        school=school_class.school,
+        changes={"results": dict(sorted(results.items()))},
+    )
     return stored
 
 
@@ -109,6 +147,10 @@ def flag_exemplary(*, actor: Any, enrolment: Enrolment, exemplary: bool, reason:
     """'Học sinh Tiêu biểu' is a human decision with a reason (Art. 13, DOMAIN §2.5)."""
     record = _record_for(actor, enrolment, homeroom=True)
     reason = reason.strip()
+    if exemplary and record.result != HTT:
+        raise DomainError(
+            _("Chỉ học sinh được đánh giá Hoàn thành tốt mới được khen Học sinh Tiêu biểu.")
+        )
     if exemplary and len(reason) < 10:
         raise DomainError(_("Cần ghi rõ lý do khen Học sinh Tiêu biểu."), field="reason")
     record.exemplary, record.exemplary_reason = exemplary, reason if exemplary else ""
@@ -142,13 +184,12 @@ def record_summer_assessment(*, actor: Any, enrolment: Enrolment, outcome: str, 
         raise DomainError(_("Chỉ học sinh chưa hoàn thành mới đánh giá bổ sung."))
     if outcome not in SummerOutcome.values:
         raise DomainError(_("Kết quả đánh giá bổ sung không hợp lệ."), field="outcome")
+    if record.promotion:
+        raise DomainError(_("Hiệu trưởng đã quyết định; không sửa được kết quả đánh giá bổ sung."))
     record.summer_outcome, record.summer_note = outcome, note.strip()
-    if outcome == SummerOutcome.COMPLETED:
-        record.completion = (
-            _("Hoàn thành chương trình tiểu học")
-            if enrolment.school_class.grade == 5
-            else _("Hoàn thành chương trình lớp %(g)s") % {"g": enrolment.school_class.grade}
-        )
+    record.completion = (
+        _completion(enrolment.school_class.grade) if outcome == SummerOutcome.COMPLETED else ""
+    )
     record.save(update_fields=["summer_outcome", "summer_note", "completion"])
     _audit(
         actor, "assessment.year_end.summer_assessed", enrolment, {"outcome": outcome, "note": note}

@@ -15,6 +15,9 @@ per pupil inside one transaction: measured at about 6 s for the whole world on t
 machine (SQLite), well inside the one-minute budget, so there is no bulk_create shortcut. Places,
 the school year and the year profiles have no service function yet: they are created directly and
 summarised by the one ``schools.demo.seeded`` event, written whenever a run created something.
+
+Then :func:`hocba.assessment.demo.seed_assessments` fills the whole year's assessments of every
+class and computes the year-end results (its own ``assessment.demo.seeded`` event).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from hocba.assessment.demo import AssessmentSeedSummary, seed_assessments
 from hocba.audit.services import record_event, snapshot
 from hocba.schools import services
 from hocba.schools.demo_people import PupilPlan
@@ -271,6 +275,7 @@ class DemoSummary:
     counts: dict[str, int]
     created: dict[str, int]  # rows this run added per table; empty when the world existed
     seconds: float
+    assessments: AssessmentSeedSummary | None = None
 
 
 def _example_logins(plan: DemoPlan) -> tuple[DemoLogin, ...]:
@@ -335,6 +340,8 @@ def seed_demo(*, stdout: Writer | None = None) -> DemoSummary:
             object_label=_("Dữ liệu demo, không dùng cho thực tế"),
             changes={"seed": SEED, "created": created},
         )
+    assert seeder.year is not None
+    assessments = seed_assessments(actor=seeder.admin, school_year=seeder.year)
     return DemoSummary(
         logins=_example_logins(plan),
         usernames=_all_usernames(plan),
@@ -344,4 +351,5 @@ def seed_demo(*, stdout: Writer | None = None) -> DemoSummary:
         counts=after,
         created=created,
         seconds=time.perf_counter() - started,
+        assessments=assessments,
     )

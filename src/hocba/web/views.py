@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import views as auth_views
@@ -11,9 +12,12 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from hocba.assessment import history, year_end
+from hocba.assessment.models import SummerOutcome, YearEndRecord
+from hocba.assessment.yearend import CHT, Evaluation
 from hocba.audit.models import AuditEvent
 from hocba.schools import access, selectors
-from hocba.schools.models import Role
+from hocba.schools.models import Enrolment, Role
 from hocba.web.forms import ThrottledLoginForm
 
 
@@ -86,14 +90,53 @@ def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
     )
 
 
+@dataclass(frozen=True)
+class YearResult:
+    """One enrolment's year-end explanation on the pupil's page (issue 3 §7)."""
+
+    enrolment: Enrolment
+    evaluation: Evaluation
+    record: YearEndRecord | None
+    can_open_class: bool
+
+    @property
+    def completion(self) -> str:
+        record = self.record
+        if record and record.result == CHT and record.summer_outcome == SummerOutcome.COMPLETED:
+            return record.completion
+        return self.evaluation.completion or ""
+
+
+def _year_results(user: Any, enrolments: list[Enrolment]) -> list[YearResult]:
+    year = selectors.current_school_year()
+    this_year = [e for e in enrolments if year is not None and e.school_year_id == year.pk]
+    records = {r.enrolment_id: r for r in YearEndRecord.objects.filter(enrolment__in=this_year)}
+    return [
+        YearResult(
+            enrolment=e,
+            evaluation=year_end.evaluate_enrolment(e),
+            record=records.get(e.pk),
+            can_open_class=access.can_view(user, e.school_class),
+        )
+        for e in this_year
+    ]
+
+
 @login_required
 def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
     pupil = get_object_or_404(access.visible_pupils(request.user), pk=pupil_id)
     access.log_personal_data_read(request.user, pupil)
-    enrolments = pupil.enrolments.select_related("school_class__school", "school_year").order_by(
-        "joined_on"
+    enrolments = list(
+        pupil.enrolments.select_related("school_class__school", "school_year").order_by("joined_on")
     )
-    return render(request, "web/pupil_detail.html", {"pupil": pupil, "enrolments": enrolments})
+    context = {
+        "pupil": pupil,
+        "enrolments": enrolments,
+        "school_year": selectors.current_school_year(),
+        "year_results": _year_results(request.user, enrolments),
+        "history": history.cell_history(enrolments),
+    }
+    return render(request, "web/pupil_detail.html", context)
 
 
 @login_required

@@ -2,8 +2,8 @@
 
 Request: ``{"edits": [{"enrolment", "sheet", "key", "period", "field", "value", "version"}]}``.
 Answers: 200 ``{"saved": [...], "year_end": {...}}``; 400 ``{"errors": [{"index", "message",
-"conflict"}]}`` (nothing stored); 401 when the session has expired; 403 when the user may not
-enter one of the cells; 409 when a concurrent first entry of the same row collided (retry).
+"conflict"}]}`` (nothing stored; ``conflict`` marks a row someone else changed or created
+meanwhile); 401 when the session has expired; 403 when the user may not enter one of the cells.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.db import IntegrityError
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -114,7 +113,9 @@ def _rejected(rejected: EditsRejected, versions: list[int]) -> JsonResponse:
     errors = []
     for error in rejected.errors:
         known_row = error.edit.address.sheet in ("facts", "subject", "competency")
-        conflict = known_row and _current_version(error.edit) != versions[error.index]
+        conflict = error.is_conflict or (
+            known_row and _current_version(error.edit) != versions[error.index]
+        )
         errors.append({"index": error.index, "message": error.message, "conflict": conflict})
     return JsonResponse({"message": rejected.message, "errors": errors}, status=400)
 
@@ -159,8 +160,6 @@ def save_cells(request: HttpRequest, class_id: int) -> JsonResponse:
         return _errors(403, error.message)
     except DomainError as error:
         return _errors(400, error.message)
-    except IntegrityError:
-        return _errors(409, _("Có người vừa nhập cùng dòng này, đang thử lại."), retry=True)
     saved = [
         {
             "enrolment": item.enrolment_id,

@@ -207,12 +207,12 @@ def test_invalid_cells_answer_400_with_every_error(world: World) -> None:
     assert not CellChange.objects.exists()
 
 
-def test_a_stale_version_answers_400_naming_who_changed_it(world: World) -> None:
+def test_a_stale_version_answers_409_naming_who_changed_it(world: World) -> None:
     first = pupils(class_4a(world))[0]
     client = client_for(world.own.users["subject_teacher"])
     assert post(client, class_4a(world), cell(first, "T")).status_code == 200
     stale = post(client, class_4a(world), cell(first, "H"))
-    assert stale.status_code == 400
+    assert stale.status_code == 409
     message = stale.json()["errors"][0]["message"]
     staff = world.own.users["subject_teacher"].staff
     assert message.startswith(f"{staff.full_name} vừa sửa dòng này lúc")

@@ -821,3 +821,11 @@ def test_two_facts_of_one_pupil_in_one_batch_share_the_row_version(world: World)
     with pytest.raises(services.EditsRejected) as info:
         services.apply_edits(actor=homeroom, school_class=school_class, edits=stale)
     assert "Nguyễn Văn" in info.value.errors[0].message
+
+
+def test_a_lock_on_a_subject_the_class_does_not_have_is_refused(world: World) -> None:
+    school_class = world.own.classes[0]
+    with pytest.raises(DomainError) as info:
+        services.lock(actor=world.own.users["principal"], school_class=school_class, subject="xyz")
+    assert "không học môn" in info.value.message
+    assert not Lock.objects.exists()

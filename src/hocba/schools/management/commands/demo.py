@@ -63,6 +63,36 @@ def _outcome(summary: DemoSummary) -> str:
     }
 
 
+def _assessment_outcome(summary: DemoSummary) -> str:
+    seeded = summary.assessments
+    if seeded is None:
+        return ""
+    results = seeded.results
+    counts = _(
+        "Kết quả cuối năm: %(htxs)s Hoàn thành xuất sắc, %(htt)s Hoàn thành tốt, %(ht)s Hoàn "
+        "thành, %(cht)s Chưa hoàn thành, %(none)s chưa đủ dữ liệu."
+    ) % {
+        "htxs": results.get("HTXS", 0),
+        "htt": results.get("HTT", 0),
+        "ht": results.get("HT", 0),
+        "cht": results.get("CHT", 0),
+        "none": results.get("", 0),
+    }
+    if not seeded.classes:
+        return _("Đánh giá demo đã có sẵn.") + " " + counts
+    seconds = f"{seeded.seconds:.1f}".replace(".", ",")
+    written = _(
+        "Đã tạo đánh giá cả năm cho %(classes)s lớp trong %(s)s giây: %(subjects)s đánh giá môn "
+        "học, %(competencies)s đánh giá phẩm chất, năng lực."
+    ) % {
+        "classes": seeded.classes,
+        "s": seconds,
+        "subjects": seeded.subject_marks,
+        "competencies": seeded.competency_marks,
+    }
+    return written + " " + counts
+
+
 def render_summary(summary: DemoSummary, url: str, *, color: bool) -> str:
     """The logins table and how to get in, as text (coloured when printing to a terminal)."""
     width = shutil.get_terminal_size((120, 24)).columns if color else 160
@@ -70,6 +100,8 @@ def render_summary(summary: DemoSummary, url: str, *, color: bool) -> str:
     banner = "DEMO — " + _("KHÔNG DÙNG CHO THỰC TẾ (NOT FOR PRODUCTION)")
     console.print(Panel(f"[bold red]{banner}[/bold red]", expand=False))
     console.print(_outcome(summary))
+    if assessments := _assessment_outcome(summary):
+        console.print(assessments)
     console.print(_logins_table(summary))
     console.print(_("Mật khẩu của mọi tài khoản: [bold]%(p)s[/bold]") % {"p": summary.password})
     console.print(_("Mở trình duyệt tại: [bold]%(url)s[/bold]") % {"url": url})
