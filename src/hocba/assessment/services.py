@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,10 +52,6 @@ class EditError:
     is_conflict: bool = False  # someone else changed or created the row meanwhile (HTTP 409)
 
 
-class EditConflict(DomainError):
-    """The row changed since the editor read it; nothing of theirs was stored."""
-
-
 class EditsRejected(DomainError):
     def __init__(self, errors: list[EditError]) -> None:
         super().__init__(_("Có %(n)s ô không hợp lệ, chưa lưu thay đổi nào.") % {"n": len(errors)})
@@ -78,9 +74,9 @@ class _Context:
     enrolments: dict[int, Enrolment]
     locks: list[Lock]
     actor: Any
-    # Each row's version before this batch: several cells of one row (a pasted "T, 9, comment")
-    # are edited against the same version, and the row moves on by one version per batch.
-    start_versions: dict[tuple[int, str, str, str], int] = dataclasses.field(default_factory=dict)
+    # Per-batch caches: what the class studies and what the actor may enter.
+    subjects: list[str] = dataclasses.field(default_factory=list)
+    allowed: dict[tuple[str, str], bool] = dataclasses.field(default_factory=dict)
 
 
 def _check_address(ctx: _Context, address: CellAddress) -> None:
@@ -92,7 +88,7 @@ def _check_address(ctx: _Context, address: CellAddress) -> None:
     if address.period not in Period.values:
         raise DomainError(_("Thời điểm đánh giá không hợp lệ."))
     if address.sheet == "subject":
-        if address.key not in selectors.class_subjects(ctx.school_class, ctx.rules):
+        if address.key not in ctx.subjects:
             raise DomainError(_("Lớp này không học môn “%(s)s”.") % {"s": address.key})
         if address.field not in ("level", "score", "comment"):
             raise DomainError(_("Ô không tồn tại."))
@@ -113,11 +109,14 @@ def _check_address(ctx: _Context, address: CellAddress) -> None:
 
 
 def _check_permission(ctx: _Context, address: CellAddress) -> None:
-    if address.sheet == "subject":
-        allowed = access.can_enter_subject(ctx.actor, ctx.school_class, address.key)
-    else:
-        allowed = access.can_enter_homeroom(ctx.actor, ctx.school_class)
-    if not allowed:
+    scope = (address.sheet, address.key if address.sheet == "subject" else "")
+    if scope not in ctx.allowed:
+        ctx.allowed[scope] = (
+            access.can_enter_subject(ctx.actor, ctx.school_class, address.key)
+            if address.sheet == "subject"
+            else access.can_enter_homeroom(ctx.actor, ctx.school_class)
+        )
+    if not ctx.allowed[scope]:
         raise PermissionRefused(_("Bạn không được phân công nhập ô này."))
 
 
@@ -145,16 +144,6 @@ def _parse(ctx: _Context, address: CellAddress, raw: object) -> object:
     return cells.parse_competency_level(raw)
 
 
-def _load_row(enrolment: Enrolment, address: CellAddress) -> Any:
-    if address.sheet == "facts":
-        return PupilYearFacts.objects.select_for_update().filter(enrolment=enrolment).first()
-    if address.sheet == "subject":
-        marks = SubjectMark.objects.filter(subject=address.key)
-    else:
-        marks = CompetencyMark.objects.filter(item=address.key)  # type: ignore[assignment]
-    return marks.select_for_update().filter(enrolment=enrolment, period=address.period).first()
-
-
 def _new_row(enrolment: Enrolment, address: CellAddress) -> Any:
     if address.sheet == "facts":
         return PupilYearFacts(enrolment=enrolment, version=0)
@@ -165,7 +154,7 @@ def _new_row(enrolment: Enrolment, address: CellAddress) -> Any:
     return CompetencyMark(enrolment=enrolment, item=address.key, period=address.period, version=0)
 
 
-def _stale_message(enrolment: Enrolment, address: CellAddress) -> str:
+def stale_message(enrolment: Enrolment, address: CellAddress) -> str:
     changes = CellChange.objects.filter(enrolment=enrolment, sheet=address.sheet)
     if address.sheet != "facts":
         changes = changes.filter(key=address.key, period=address.period)
@@ -207,13 +196,15 @@ def _validate(ctx: _Context, edits: list[CellEdit]) -> tuple[list[object], list[
 def _context(actor: Any, school_class: SchoolClass) -> _Context:
     year = school_class.school_year
     enrolments = Enrolment.objects.filter(school_class=school_class, left_on__isnull=True)
+    rules = selectors.rules_for(year)
     return _Context(
         school_class=school_class,
-        rules=selectors.rules_for(year),
+        rules=rules,
         options=selectors.options_for(year),
         enrolments={e.pk: e for e in enrolments.select_related("pupil")},
         locks=selectors.active_locks(school_class),
         actor=actor,
+        subjects=selectors.class_subjects(school_class, rules),
     )
 
 
@@ -221,35 +212,66 @@ def _context(actor: Any, school_class: SchoolClass) -> _Context:
 def apply_edits(
     *, actor: Any, school_class: SchoolClass, edits: list[CellEdit], channel: str = Channel.GRID
 ) -> list[AppliedEdit]:
-    """Validate every edit, then store them all with their history, or store nothing."""
+    """Validate every edit, then store them all with their history, or store nothing.
+
+    Rows are read once per batch (locked ``FOR UPDATE``) and written in bulk, so a whole class
+    file costs a handful of queries, not several per cell.
+    """
     if not access.can_view(actor, school_class):
         raise PermissionRefused(_("Bạn không có quyền với lớp này."))
     ctx = _context(actor, school_class)
     parsed, errors = _validate(ctx, edits)
     if errors:
         raise EditsRejected(errors)
-    applied: list[AppliedEdit] = []
-    for index, (edit, value) in enumerate(zip(edits, parsed, strict=True)):
-        try:
-            applied.append(_store(ctx, edit, value, channel))
-        except DomainError as error:
-            transaction.set_rollback(True)
-            conflict = isinstance(error, EditConflict)
-            raise EditsRejected(
-                [EditError(index, edit, error.message, is_conflict=conflict)]
-            ) from error
-    # Report every cell with its row's version after the whole batch.
-    final = {_row_key(a.enrolment_id, a.address): a.version for a in applied}
+    batch = _Batch(ctx, _preload_rows(edits), channel)
+    applied = [
+        batch.apply(index, edit, value)
+        for index, (edit, value) in enumerate(zip(edits, parsed, strict=True))
+    ]
+    batch.write()
     return [
-        dataclasses.replace(a, version=final[_row_key(a.enrolment_id, a.address)]) for a in applied
+        dataclasses.replace(a, version=batch.rows[_row_key(a.enrolment_id, a.address)].version)
+        for a in applied
     ]
 
 
-def _row_key(enrolment_id: int, address: CellAddress) -> tuple[int, str, str, str]:
+RowKey = tuple[int, str, str, str]
+
+
+def _row_key(enrolment_id: int, address: CellAddress) -> RowKey:
     """Which stored row a cell lives in: a pupil's facts are one row whatever the field."""
     if address.sheet == "facts":
         return (enrolment_id, "facts", "", "")
     return (enrolment_id, address.sheet, address.key, address.period)
+
+
+def _preload_rows(edits: list[CellEdit]) -> dict[RowKey, Any]:
+    """Every stored row the batch touches, locked for the rest of the transaction."""
+    rows: dict[RowKey, Any] = {}
+    by_sheet: dict[str, list[CellAddress]] = {}
+    enrolment_ids = {edit.enrolment_id for edit in edits}
+    for edit in edits:
+        by_sheet.setdefault(edit.address.sheet, []).append(edit.address)
+    if addresses := by_sheet.get("subject"):
+        for mark in SubjectMark.objects.select_for_update().filter(
+            enrolment_id__in=enrolment_ids,
+            subject__in={a.key for a in addresses},
+            period__in={a.period for a in addresses},
+        ):
+            rows[(mark.enrolment_id, "subject", mark.subject, mark.period)] = mark
+    if addresses := by_sheet.get("competency"):
+        for cmark in CompetencyMark.objects.select_for_update().filter(
+            enrolment_id__in=enrolment_ids,
+            item__in={a.key for a in addresses},
+            period__in={a.period for a in addresses},
+        ):
+            rows[(cmark.enrolment_id, "competency", cmark.item, cmark.period)] = cmark
+    if "facts" in by_sheet:
+        for facts in PupilYearFacts.objects.select_for_update().filter(
+            enrolment_id__in=enrolment_ids
+        ):
+            rows[(facts.enrolment_id, "facts", "", "")] = facts
+    return rows
 
 
 def _actor_label(user: Any) -> str:
@@ -259,38 +281,82 @@ def _actor_label(user: Any) -> str:
     return staff.full_name if staff else str(user.get_username())
 
 
-def _store(ctx: _Context, edit: CellEdit, value: object, channel: str) -> AppliedEdit:
-    enrolment = ctx.enrolments[edit.enrolment_id]
-    address = edit.address
-    row = _load_row(enrolment, address) or _new_row(enrolment, address)
-    start_version = ctx.start_versions.setdefault(_row_key(enrolment.pk, address), row.version)
-    if edit.expected_version is not None and edit.expected_version != start_version:
-        raise EditConflict(_stale_message(enrolment, address))
-    name = _field_name(address)
-    old = getattr(row, name)
-    if _as_text(old) == _as_text(value):
-        return AppliedEdit(enrolment.pk, address, value, row.version)
-    setattr(row, name, value)
-    row.version = start_version + 1
-    try:
-        with transaction.atomic():  # a savepoint: another teacher may create the row first
-            row.save()
-    except IntegrityError:
-        raise EditConflict(_stale_message(enrolment, address)) from None
-    user = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
-    CellChange.objects.create(
-        enrolment=enrolment,
-        sheet=address.sheet,
-        key=address.key,
-        period=address.period,
-        field=name,
-        old_value=_as_text(old),
-        new_value=_as_text(value),
-        actor=user,
-        actor_label=_actor_label(user),
-        channel=channel,
-    )
-    return AppliedEdit(enrolment.pk, address, value, row.version)
+class _Batch:
+    """The rows of one apply_edits call, changed in memory, then written in bulk."""
+
+    def __init__(self, ctx: _Context, rows: dict[RowKey, Any], channel: str) -> None:
+        self.ctx = ctx
+        self.rows = rows
+        self.channel = channel
+        self.user = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
+        self.actor_label = _actor_label(self.user)
+        self.start_versions: dict[RowKey, int] = {}
+        self.new_rows: dict[RowKey, tuple[int, CellEdit]] = {}
+        self.dirty: dict[RowKey, Any] = {}
+        self.changes: list[CellChange] = []
+
+    def apply(self, index: int, edit: CellEdit, value: object) -> AppliedEdit:
+        enrolment = self.ctx.enrolments[edit.enrolment_id]
+        key = _row_key(enrolment.pk, edit.address)
+        if key not in self.rows:
+            self.rows[key] = _new_row(enrolment, edit.address)
+            self.new_rows[key] = (index, edit)
+        row = self.rows[key]
+        start = self.start_versions.setdefault(key, row.version)
+        if edit.expected_version is not None and edit.expected_version != start:
+            message = stale_message(enrolment, edit.address)
+            raise EditsRejected([EditError(index, edit, message, is_conflict=True)])
+        name = _field_name(edit.address)
+        old = getattr(row, name)
+        if _as_text(old) != _as_text(value):
+            setattr(row, name, value)
+            row.version = start + 1
+            self.dirty[key] = row
+            self.changes.append(self._change(enrolment, edit.address, name, old, value))
+        return AppliedEdit(enrolment.pk, edit.address, value, row.version)
+
+    def _change(
+        self, enrolment: Enrolment, address: CellAddress, name: str, old: object, new: object
+    ) -> CellChange:
+        return CellChange(
+            enrolment=enrolment,
+            sheet=address.sheet,
+            key=address.key,
+            period=address.period,
+            field=name,
+            old_value=_as_text(old),
+            new_value=_as_text(new),
+            actor=self.user,
+            actor_label=self.actor_label,
+            channel=self.channel,
+        )
+
+    def write(self) -> None:
+        now = timezone.now()
+        created: dict[type[models.Model], list[Any]] = {}
+        updated: dict[type[models.Model], list[Any]] = {}
+        for key, row in self.dirty.items():
+            row.updated_at = now
+            (created if key in self.new_rows else updated).setdefault(type(row), []).append(row)
+        for model, rows in updated.items():
+            model._default_manager.bulk_update(rows, [*_EDITABLE[model], "version", "updated_at"])
+        try:
+            with transaction.atomic():  # a savepoint: another teacher may create a row first
+                for model, rows in created.items():
+                    model._default_manager.bulk_create(rows)
+        except IntegrityError:
+            index, edit = next(iter(self.new_rows.values()))
+            enrolment = self.ctx.enrolments[edit.enrolment_id]
+            message = stale_message(enrolment, edit.address)
+            raise EditsRejected([EditError(index, edit, message, is_conflict=True)]) from None
+        CellChange.objects.bulk_create(self.changes)
+
+
+_EDITABLE: dict[type[models.Model], list[str]] = {
+    SubjectMark: ["level", "score", "comment"],
+    CompetencyMark: ["level", "comment"],
+    PupilYearFacts: list(cells.FACT_LIMITS),
+}
 
 
 @transaction.atomic

@@ -24,4 +24,5 @@ urlpatterns = [
     path("", include("hocba.web.urls_grid")),
     path("", include("hocba.web.urls_year_end")),
     path("", include("hocba.web.urls_comments")),
+    path("", include("hocba.web.urls_excel")),
 ]

@@ -264,7 +264,7 @@ def test_a_colliding_first_entry_answers_409(world: World, monkeypatch: pytest.M
     client = client_for(world.own.users["subject_teacher"])
     assert post(client, class_4a(world), cell(first, "T")).status_code == 200
     # Another request created the row after this one looked for it.
-    monkeypatch.setattr(services, "_load_row", lambda enrolment, address: None)
+    monkeypatch.setattr(services, "_preload_rows", lambda edits: {})
     response = post(client, class_4a(world), cell(first, "H"))
     assert response.status_code == 409
     assert SubjectMark.objects.get().level == "T"
