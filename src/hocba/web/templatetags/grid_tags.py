@@ -36,4 +36,7 @@ def grid_nav(context: dict[str, Any], school_class: SchoolClass) -> dict[str, An
         "homeroom": link(reverse("web:grid_homeroom_default", args=[school_class.pk])),
         "facts": link(reverse("web:grid_facts", args=[school_class.pk])),
         "overview": link(reverse("web:class_overview", args=[school_class.pk])),
+        "year_end": link(reverse("web:year_end", args=[school_class.pk])),
+        "locks": link(reverse("web:locks", args=[school_class.pk])),
+        "excel": link(reverse("web:excel_class", args=[school_class.pk])),
     }
