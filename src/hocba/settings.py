@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "hocba.audit",
     "hocba.schools",
     "hocba.assessment",
+    "hocba.records",
     "hocba.web",
     "hocba.api",
 ]
@@ -148,6 +149,9 @@ TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
 DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
+
+# Public address printed in QR codes: where anyone verifies a record (issue 4, 7).
+HOCBA_VERIFY_BASE_URL = os.environ.get("HOCBA_VERIFY_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"

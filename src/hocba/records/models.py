@@ -1,0 +1,105 @@
+"""Year records: one pupil's học bạ block for one school year, compiled and versioned.
+
+A row is one *version* of a year record. ``record_id`` is the record's identity across versions
+(a correction is a new version of the same record id); ``short_code`` is printed under the QR
+code and is unique per version, so a code always names exactly one immutable content.
+
+The content (``canonical_json``, ``content_hash``) and the identity columns never change after
+insert: the service never writes them, and database triggers (migration 0002) refuse it. Only
+``status`` moves, along ARCHITECTURE §4's lifecycle.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from hocba.schools.models import Enrolment, Pupil, School, SchoolYear
+
+SCHEMA_VERSION = "hocba.year-record/1"
+
+
+class YearRecordStatus(models.TextChoices):
+    COMPILED = "compiled", _("Đã tổng hợp")
+    AWAITING_SUMMER_REASSESSMENT = (
+        "awaiting_summer_reassessment",
+        _("Chờ đánh giá bổ sung sau hè"),
+    )
+    MISSING_IDENTIFIER = "missing_identifier", _("Thiếu số định danh cá nhân")
+    TEACHER_SIGNED = "teacher_signed", _("Giáo viên chủ nhiệm đã ký")
+    PRINCIPAL_SIGNED = "principal_signed", _("Hiệu trưởng đã ký")
+    ISSUED = "issued", _("Đã phát hành")
+    SUPERSEDED = "superseded", _("Đã được thay thế")
+    REVOKED = "revoked", _("Đã thu hồi")
+
+
+# States a recompilation may replace by a new version without a correction procedure: nobody has
+# signed the content yet.
+UNSIGNED_STATUSES = frozenset(
+    {
+        YearRecordStatus.COMPILED,
+        YearRecordStatus.AWAITING_SUMMER_REASSESSMENT,
+        YearRecordStatus.MISSING_IDENTIFIER,
+    }
+)
+
+
+class YearRecord(models.Model):
+    record_id = models.UUIDField(_("mã bản ghi"), default=uuid.uuid4, editable=False)
+    version = models.PositiveIntegerField(_("phiên bản"), default=1)
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="year_records")
+    pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="year_records")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="year_records")
+    school_year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("trạng thái"),
+        max_length=30,
+        choices=YearRecordStatus.choices,
+        default=YearRecordStatus.COMPILED,
+    )
+    short_code = models.CharField(_("mã tra cứu"), max_length=14, unique=True)
+    schema_version = models.CharField(_("phiên bản lược đồ"), max_length=40, default=SCHEMA_VERSION)
+    canonical_json = models.TextField(_("dữ liệu chuẩn hoá (JCS)"))
+    content_hash = models.CharField(_("mã băm SHA-256"), max_length=64, db_index=True)
+    compiled_at = models.DateTimeField(_("thời điểm tổng hợp"))
+    compiled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    supersedes = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+        verbose_name=_("thay thế cho"),
+    )
+
+    class Meta:
+        verbose_name = _("học bạ năm học")
+        verbose_name_plural = _("học bạ năm học")
+        ordering = ["enrolment_id", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrolment", "version"], name="one_year_record_version_per_enrolment"
+            ),
+            models.UniqueConstraint(
+                fields=["record_id", "version"], name="unique_year_record_id_version"
+            ),
+            models.UniqueConstraint(
+                fields=["enrolment"],
+                condition=~Q(status="superseded"),
+                name="one_current_year_record_per_enrolment",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="year_record_version_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.short_code} v{self.version}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.status != YearRecordStatus.SUPERSEDED
