@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "hocba.audit",
     "hocba.schools",
     "hocba.assessment",
@@ -118,6 +120,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background jobs (ARCHITECTURE §2, §10): Django's task API on the database queue, worked by
+# ``hocba worker`` (``hocba demo`` starts one). ``HOCBA_TASKS_BACKEND=immediate`` runs each task
+# inside ``enqueue()`` instead, without a worker (handy for a quick look, never in production).
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+_tasks_backend = os.environ.get("HOCBA_TASKS_BACKEND", "database").strip().lower()
+if _tasks_backend not in TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"HOCBA_TASKS_BACKEND phải là một trong {sorted(TASK_BACKENDS)} (got {_tasks_backend!r})."
+    )
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[_tasks_backend]}}
+# A RUNNING job whose heartbeat is older than this is taken as abandoned and queued again.
+HOCBA_JOB_STALE_SECONDS = int(os.environ.get("HOCBA_JOB_STALE_SECONDS", "300"))
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

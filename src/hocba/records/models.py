@@ -103,3 +103,89 @@ class YearRecord(models.Model):
     @property
     def is_current(self) -> bool:
         return self.status != YearRecordStatus.SUPERSEDED
+
+
+class RenderJobKind(models.TextChoices):
+    CLASS = "class", _("Lớp")
+    SCHOOL = "school", _("Trường")
+
+
+class RenderJobStatus(models.TextChoices):
+    QUEUED = "queued", _("Đang chờ")
+    RUNNING = "running", _("Đang in")
+    DONE = "done", _("Đã xong")
+    FAILED = "failed", _("Bị lỗi")
+
+
+class RenderJob(models.Model):
+    """A batch rendering of a class's or a school's year records to one zip (issue 4 §5).
+
+    Worked by :func:`hocba.records.tasks.render_job`. ``attempt`` grows each time a worker claims
+    the job; a worker writes progress only while the attempt is still its own, so a run the reaper
+    gave up on can never overwrite the run that replaced it. ``errors`` lists the pupils skipped,
+    as ``{"pupil", "ministry_code", "reason"}``.
+    """
+
+    kind = models.CharField(_("phạm vi"), max_length=10, choices=RenderJobKind.choices)
+    school_class = models.ForeignKey(
+        "schools.SchoolClass",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("lớp"),
+    )
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="+", verbose_name=_("trường")
+    )
+    school_year = models.ForeignKey(
+        SchoolYear, on_delete=models.PROTECT, related_name="+", verbose_name=_("năm học")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("người yêu cầu"),
+    )
+    requested_at = models.DateTimeField(_("thời điểm yêu cầu"))
+    status = models.CharField(
+        _("trạng thái"),
+        max_length=10,
+        choices=RenderJobStatus.choices,
+        default=RenderJobStatus.QUEUED,
+    )
+    total = models.PositiveIntegerField(_("tổng số học sinh"), default=0)
+    done_count = models.PositiveIntegerField(_("đã xử lý"), default=0)
+    errors = models.JSONField(_("học sinh bị bỏ qua"), default=list, blank=True)
+    output_file = models.CharField(_("tệp kết quả"), max_length=255, blank=True)
+    failure = models.TextField(_("lỗi"), blank=True)
+    attempt = models.PositiveIntegerField(_("lần chạy"), default=0)
+    started_at = models.DateTimeField(_("bắt đầu lúc"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("kết thúc lúc"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("cập nhật gần nhất"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lượt in học bạ")
+        verbose_name_plural = _("lượt in học bạ")
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="render_job_status_beat")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="school") | Q(school_class__isnull=False),
+                name="render_job_class_needs_class",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in {RenderJobStatus.QUEUED, RenderJobStatus.RUNNING}
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if self.status == RenderJobStatus.DONE else 0
+        return min(100, round(100 * self.done_count / self.total))

@@ -25,4 +25,6 @@ urlpatterns = [
     path("", include("hocba.web.urls_year_end")),
     path("", include("hocba.web.urls_comments")),
     path("", include("hocba.web.urls_excel")),
+    path("", include("hocba.web.urls_jobs")),
+    path("", include("hocba.web.urls_records")),
 ]

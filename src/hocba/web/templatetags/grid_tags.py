@@ -39,4 +39,5 @@ def grid_nav(context: dict[str, Any], school_class: SchoolClass) -> dict[str, An
         "year_end": link(reverse("web:year_end", args=[school_class.pk])),
         "locks": link(reverse("web:locks", args=[school_class.pk])),
         "excel": link(reverse("web:excel_class", args=[school_class.pk])),
+        "records": link(reverse("web:records_class", args=[school_class.pk])),
     }

@@ -6,7 +6,11 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from typing import Any
 
 from django.core.management import call_command
@@ -137,5 +141,37 @@ class Command(BaseCommand):
         text = render_summary(summary, url_for(options["addrport"]), color=self.stdout.isatty())
         self.stdout.write(text, ending="")
         if not options["no_serve"]:
-            # No autoreloader: it would restart the process and redo the migrate and seed steps.
-            call_command("runserver", options["addrport"], use_reloader=False)
+            worker = start_worker()
+            # SIGTERM as well as Ctrl+C unwinds through ``finally``, so the worker stops too.
+            signal.signal(signal.SIGTERM, _exit_on_signal)
+            try:
+                # No autoreloader: it would restart the process and redo the migrate and seed.
+                call_command("runserver", options["addrport"], use_reloader=False)
+            finally:
+                stop_worker(worker)
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    sys.exit(0)
+
+
+def start_worker() -> subprocess.Popen[bytes]:
+    """The embedded mode's background worker (ARCHITECTURE §8): ``hocba worker``, same env.
+
+    A separate process rather than a thread: its own SQLite connection and no GIL contention
+    with the web server while it renders.
+    """
+    command = [sys.executable, "-m", "hocba.cli", "worker", "--verbosity", "0"]
+    return subprocess.Popen(command, env=os.environ.copy())  # noqa: S603  (our own module)
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """SIGTERM: the worker finishes its current task and exits; kill it if it takes too long."""
+    if worker.poll() is not None:
+        return
+    worker.terminate()
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
