@@ -1,4 +1,4 @@
-"""Batch rendering pages (issue 4 §5): start a class's job, watch its progress, download the zip.
+"""Batch rendering pages (issue 4 §5): start a class's or a school's job, watch its progress, download the zip.
 
 Starting goes through :func:`hocba.records.jobs.request_render`, which decides who may print.
 The job page polls a fragment with htmx every 2 seconds while the job is queued or running. The
@@ -30,6 +30,20 @@ def start_class_job(request: HttpRequest, class_id: int) -> HttpResponse:
     )
     try:
         job = jobs.request_render(actor=request.user, school_class=school_class)
+    except PermissionRefused as refused:
+        raise PermissionDenied(refused.message) from refused
+    except DomainError as error:
+        raise Http404(error.message) from error
+    return redirect("web:render_job", job_id=job.pk)
+
+
+@login_required
+@require_POST
+def start_school_job(request: HttpRequest, school_id: int) -> HttpResponse:
+    """Print every class of the school for the current school year, as one job."""
+    school = get_object_or_404(access.visible_schools(request.user), pk=school_id)
+    try:
+        job = jobs.request_render(actor=request.user, school=school)
     except PermissionRefused as refused:
         raise PermissionDenied(refused.message) from refused
     except DomainError as error:

@@ -154,3 +154,30 @@ def test_download_before_done_is_not_found(
 def test_anonymous_is_sent_to_login(compiled: World) -> None:
     response = Client().get(reverse("web:render_job", args=[1]))
     assert response.status_code == 302 and "dang-nhap" in response["Location"]
+
+
+def test_the_school_page_starts_a_whole_school_job(
+    compiled: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = client_for(compiled, "principal")
+    url = reverse("web:render_school_job_start", args=[compiled.own.school.pk])
+    assert url in client.get(reverse("web:school", args=[compiled.own.school.pk])).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
+    job = RenderJob.objects.get()
+    assert response["Location"] == reverse("web:render_job", args=[job.pk])
+    assert job.school_class is None and job.school == compiled.own.school
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("homeroom_teacher", 403), ("foreign_principal", 404), ("district_staff", 403)],
+)
+def test_a_whole_school_job_is_for_the_schools_managers(
+    compiled: World, django_capture_on_commit_callbacks: Any, who: str, status: int
+) -> None:
+    url = reverse("web:render_school_job_start", args=[compiled.own.school.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(compiled, who).post(url)
+    assert response.status_code == status
+    assert RenderJob.objects.count() == 0 and DBTaskResult.objects.count() == 0
