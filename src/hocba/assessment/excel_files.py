@@ -14,7 +14,6 @@ import os
 import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from hocba.common.errors import DomainError
+from hocba.common.spreadsheet import SheetIssue
 from hocba.schools.import_parsing import FileInput
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -45,26 +45,8 @@ CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 WRAP = Alignment(vertical="top", wrap_text=True)
 
 
-@dataclass(frozen=True)
-class AssessmentImportIssue:
-    """One problem in an uploaded workbook, placed as Excel shows it."""
-
-    sheet: str
-    message: str
-    row: int | None = None
-    column: str = ""
-    column_title: str = ""
-
-    def __str__(self) -> str:
-        place = [self.sheet] if self.sheet else []
-        if self.row is not None:
-            place.append(_("dòng %(row)s") % {"row": self.row})
-        if self.column:
-            place.append(
-                _("cột %(letter)s (%(title)s)")
-                % {"letter": self.column, "title": self.column_title}
-            )
-        return f"{', '.join(place)}: {self.message}" if place else self.message
+# One problem in an uploaded assessment workbook, placed as Excel shows it.
+AssessmentImportIssue = SheetIssue
 
 
 class AssessmentImportRejected(DomainError):

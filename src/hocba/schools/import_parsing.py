@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from hocba.common.errors import DomainError
+from hocba.common.spreadsheet import SheetIssue
 from hocba.common.text import clean_text
 from hocba.schools.import_columns import SHEET_ORDER, SHEETS, SheetSpec, normalise
 
@@ -40,25 +41,8 @@ _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 
 
 @dataclass(frozen=True)
-class ImportIssue:
-    """One problem in the file, placed as Excel shows it (rows 1-based, columns by letter)."""
-
-    sheet: str
-    message: str
-    row: int | None = None
-    column: str = ""
-    column_title: str = ""
-
-    def __str__(self) -> str:
-        place = [self.sheet] if self.sheet else []
-        if self.row is not None:
-            place.append(_("dòng %(row)s") % {"row": self.row})
-        if self.column:
-            place.append(
-                _("cột %(letter)s (%(title)s)")
-                % {"letter": self.column, "title": self.column_title}
-            )
-        return f"{', '.join(place)}: {self.message}" if place else self.message
+class ImportIssue(SheetIssue):
+    """One problem in the master-data file; sorted in the workbook's sheet order."""
 
     def sort_key(self) -> tuple[int, int, int]:
         column = column_index_from_string(self.column) if self.column else 0

@@ -1,4 +1,4 @@
-"""Batch rendering pages (issue 4 §5): start a class's or a school's job, watch its progress, download the zip.
+"""Batch rendering pages (issue 4 §5): start a class or school job, watch it, download the zip.
 
 Starting goes through :func:`hocba.records.jobs.request_render`, which decides who may print.
 The job page polls a fragment with htmx every 2 seconds while the job is queued or running. The
