@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "hocba.schools",
     "hocba.assessment",
     "hocba.records",
+    "hocba.signing",
     "hocba.web",
     "hocba.api",
 ]
