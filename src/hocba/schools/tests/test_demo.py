@@ -240,6 +240,11 @@ def test_command_seeds_and_prints_logins(demo: DemoSummary, db: Any) -> None:
     assert "hocba-demo" in text and "http://127.0.0.1:8000/" in text
     for login in demo.logins:
         assert login.username in text
+    # The demo PKI is made for every signer (issue 5 §1) and says it is not for real use.
+    assert "PKI thử nghiệm (KHÔNG DÙNG CHO THỰC TẾ)" in text
+    from hocba.signing.demo import default_folder
+
+    assert (default_folder() / "README-NOT-FOR-PRODUCTION.txt").is_file()
 
 
 def test_command_serves_on_the_given_address(

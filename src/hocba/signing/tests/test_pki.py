@@ -206,7 +206,7 @@ def test_the_command_covers_every_signing_staff_member_and_school(
         generated.update(kwargs, folder=folder)
         return init_demo_pki(folder, schools=kwargs["schools"][:1], people=kwargs["people"][:1])
 
-    monkeypatch.setattr("hocba.signing.management.commands.pki.init_demo_pki", fake_init)
+    monkeypatch.setattr("hocba.signing.demo.init_demo_pki", fake_init)
     out = io.StringIO()
     call_command("pki", "init-demo", "--folder", str(tmp_path / "demo"), stdout=out)
     usernames = [username for username, _, _ in generated["people"]]

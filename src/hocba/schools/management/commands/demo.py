@@ -138,6 +138,7 @@ class Command(BaseCommand):
         call_command("createcachetable", verbosity=quieter, stdout=self.stdout)
         self.stdout.write(_("Tạo dữ liệu demo…"))
         summary = seed_demo(stdout=self.stdout)
+        self._seed_pki()
         text = render_summary(summary, url_for(options["addrport"]), color=self.stdout.isatty())
         self.stdout.write(text, ending="")
         if not options["no_serve"]:
@@ -149,6 +150,24 @@ class Command(BaseCommand):
                 call_command("runserver", options["addrport"], use_reloader=False)
             finally:
                 stop_worker(worker)
+
+    def _seed_pki(self) -> None:
+        """Demo certificates for every signer and school (issue 5 §1), clearly not for real use."""
+        from hocba.signing.demo import DEMO_PIN, seed_demo_pki
+
+        pki = seed_demo_pki()
+        self.stdout.write(
+            _(
+                "PKI thử nghiệm (KHÔNG DÙNG CHO THỰC TẾ): %(folder)s; %(people)s chứng thư cá "
+                "nhân (PIN %(pin)s), %(seals)s con dấu."
+            )
+            % {
+                "folder": pki.folder,
+                "people": len(pki.people),
+                "pin": DEMO_PIN,
+                "seals": len(pki.seals),
+            }
+        )
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:

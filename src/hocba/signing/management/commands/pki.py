@@ -1,8 +1,7 @@
 """``hocba pki init-demo [--folder var/pki/demo]``: the demo PKI for every school and signer.
 
-Persons are the staff with a principal, deputy principal, homeroom teacher or subject teacher role;
-each gets the demo PIN 123456. Safe to re-run: existing files are reused (see
-:mod:`hocba.signing.pki`).
+Who gets a certificate is decided in :mod:`hocba.signing.demo`; the files in
+:mod:`hocba.signing.pki`.
 """
 
 from __future__ import annotations
@@ -10,20 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from hocba.schools.models import Role, School, Staff
-from hocba.signing.pki import DemoPki, init_demo_pki
-
-DEMO_PIN = "123456"
-SIGNING_ROLES = (
-    Role.PRINCIPAL,
-    Role.DEPUTY_PRINCIPAL,
-    Role.HOMEROOM_TEACHER,
-    Role.SUBJECT_TEACHER,
-)
+from hocba.signing.demo import DEMO_PIN, default_folder, seed_demo_pki
+from hocba.signing.pki import DemoPki
 
 
 class Command(BaseCommand):
@@ -37,7 +27,7 @@ class Command(BaseCommand):
         init_parser.add_argument(
             "--folder",
             type=Path,
-            default=Path(settings.DATA_DIR) / "pki" / "demo",
+            default=None,
             help="thư mục chứa PKI thử nghiệm",
         )
 
@@ -45,17 +35,8 @@ class Command(BaseCommand):
         if options["subcommand"] == "init-demo":
             self._init_demo(options["folder"])
 
-    def _init_demo(self, folder: Path) -> None:
-        staff = (
-            Staff.objects.filter(roles__role__in=SIGNING_ROLES)
-            .select_related("user")
-            .distinct()
-            .order_by("user__username")
-        )
-        people = [(person.user.username, person.full_name, DEMO_PIN) for person in staff]
-        schools = [(school.code, school.name) for school in School.objects.order_by("code")]
-        pki = init_demo_pki(folder, schools=schools, people=people)
-        self._report(pki)
+    def _init_demo(self, folder: Path | None) -> None:
+        self._report(seed_demo_pki(folder or default_folder()))
 
     def _report(self, pki: DemoPki) -> None:
         banner = "!" * 72
