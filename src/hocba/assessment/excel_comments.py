@@ -40,9 +40,9 @@ from hocba.assessment.excel_files import (
 from hocba.assessment.models import CommentBankEntry
 from hocba.assessment.rules import available_versions, load_ruleset
 from hocba.common.errors import DomainError, PermissionRefused
+from hocba.common.spreadsheet import FileInput
 from hocba.schools import access
 from hocba.schools.import_columns import normalise
-from hocba.schools.import_parsing import FileInput
 from hocba.schools.models import School, Staff
 
 SHEET_NAME = "Mã nhận xét"

@@ -10,11 +10,8 @@ file at once.
 from __future__ import annotations
 
 import io
-import os
-import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -26,8 +23,13 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from hocba.common.errors import DomainError
-from hocba.common.spreadsheet import SheetIssue
-from hocba.schools.import_parsing import FileInput
+from hocba.common.spreadsheet import (
+    FileInput,
+    SheetIssue,
+    SpreadsheetFileError,
+    not_xlsx_message,
+    read_xlsx_upload,
+)
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 60 * 1024 * 1024  # a small zip can unpack to gigabytes (zip bomb)
@@ -78,7 +80,7 @@ def file_rejected(message: str, sheet: str = "") -> AssessmentImportRejected:
 
 
 def not_xlsx() -> AssessmentImportRejected:
-    return file_rejected(_("Tệp không phải là bảng tính Excel (.xlsx) hợp lệ."))
+    return file_rejected(not_xlsx_message())
 
 
 def too_many_rows(sheet: str, limit: int) -> AssessmentImportRejected:
@@ -87,47 +89,26 @@ def too_many_rows(sheet: str, limit: int) -> AssessmentImportRejected:
     )
 
 
-def _read_bytes(file: FileInput) -> bytes:
-    too_big = file_rejected(
-        _("Tệp lớn hơn %(mb)s MB, quá lớn đối với tệp này; hãy tải tệp mẫu mới từ hệ thống.")
-        % {"mb": MAX_FILE_BYTES // (1024 * 1024)}
-    )
-    if isinstance(file, bytes):
-        data = file
-    elif isinstance(file, str | os.PathLike):
-        path = Path(file)
-        try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                raise too_big
-            data = path.read_bytes()
-        except OSError as exc:
-            raise file_rejected(_("Không đọc được tệp “%(name)s”.") % {"name": path.name}) from exc
-    else:
-        if hasattr(file, "seek"):
-            file.seek(0)
-        data = file.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise too_big
-    return data
-
-
-def _check_archive(data: bytes) -> None:
-    """An .xlsx is a zip archive; refuse anything else, and archives that unpack too large."""
+def _file_bytes(file: FileInput) -> bytes:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise not_xlsx() from exc
-    unpacked = sum(member.file_size for member in members)
-    if len(members) > MAX_ARCHIVE_MEMBERS or unpacked > MAX_UNZIPPED_BYTES:
-        raise file_rejected(_("Tệp bảng tính quá lớn khi giải nén; không thể đọc an toàn."))
+        return read_xlsx_upload(
+            file,
+            max_bytes=MAX_FILE_BYTES,
+            max_unzipped_bytes=MAX_UNZIPPED_BYTES,
+            max_members=MAX_ARCHIVE_MEMBERS,
+            too_big_message=_(
+                "Tệp lớn hơn %(mb)s MB, quá lớn đối với tệp này; hãy tải tệp mẫu mới từ hệ thống."
+            )
+            % {"mb": MAX_FILE_BYTES // (1024 * 1024)},
+        )
+    except SpreadsheetFileError as error:
+        raise file_rejected(error.message) from error
 
 
 @contextmanager
 def opened_workbook(file: FileInput) -> Iterator[Any]:
     """The workbook in read-only mode (values only); closed afterwards."""
-    data = _read_bytes(file)
-    _check_archive(data)
+    data = _file_bytes(file)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # a broken or hostile file can fail anywhere inside openpyxl

@@ -44,8 +44,8 @@ from hocba.assessment.excel_rows import Candidate, ReadContext, read_sheet
 from hocba.assessment.models import Channel
 from hocba.assessment.rules import RuleSet
 from hocba.common.errors import PermissionRefused
+from hocba.common.spreadsheet import FileInput
 from hocba.schools import access
-from hocba.schools.import_parsing import FileInput
 from hocba.schools.models import SchoolClass
 
 

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import datetime
 import io
-import os
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import openpyxl
 from django.utils.translation import gettext as _
@@ -22,7 +19,13 @@ from django.utils.translation import ngettext
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from hocba.common.errors import DomainError
-from hocba.common.spreadsheet import SheetIssue
+from hocba.common.spreadsheet import (
+    FileInput,
+    SheetIssue,
+    SpreadsheetFileError,
+    not_xlsx_message,
+    read_xlsx_upload,
+)
 from hocba.common.text import clean_text
 from hocba.schools.import_columns import SHEET_ORDER, SHEETS, SheetSpec, normalise
 
@@ -34,7 +37,6 @@ MAX_COLUMNS = 200
 HEADER_SEARCH_ROWS = 10  # exports may put a title block above the header row
 MAX_ROWS = {"classes": 500, "staff": 1_000, "pupils": 5_000}
 
-FileInput = str | os.PathLike[str] | bytes | IO[bytes]
 
 _DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
@@ -70,7 +72,7 @@ def file_rejected(message: str) -> ImportRejected:
 
 
 def not_xlsx() -> ImportRejected:
-    return file_rejected(_("Tệp không phải là bảng tính Excel (.xlsx) hợp lệ."))
+    return file_rejected(not_xlsx_message())
 
 
 @dataclass
@@ -90,8 +92,7 @@ class SheetData:
 
 def read_workbook(file: FileInput) -> dict[str, SheetData]:
     """The known sheets of the file by key; raises :class:`ImportRejected` for a bad file."""
-    data = _read_bytes(file)
-    _check_archive(data)
+    data = _file_bytes(file)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # a broken or hostile file can fail anywhere inside openpyxl
@@ -106,43 +107,18 @@ def read_workbook(file: FileInput) -> dict[str, SheetData]:
         workbook.close()
 
 
-def _too_big() -> ImportRejected:
-    return file_rejected(
-        _("Tệp lớn hơn %(mb)s MB; hãy chia thành nhiều tệp nhỏ hơn.")
-        % {"mb": MAX_FILE_BYTES // (1024 * 1024)}
-    )
-
-
-def _read_bytes(file: FileInput) -> bytes:
-    if isinstance(file, bytes):
-        data = file
-    elif isinstance(file, str | os.PathLike):
-        path = Path(file)
-        try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                raise _too_big()
-            data = path.read_bytes()
-        except OSError as exc:
-            raise file_rejected(_("Không đọc được tệp “%(name)s”.") % {"name": path.name}) from exc
-    else:
-        if hasattr(file, "seek"):
-            file.seek(0)
-        data = file.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise _too_big()
-    return data
-
-
-def _check_archive(data: bytes) -> None:
-    """An .xlsx is a zip archive; refuse anything else, and archives that unpack too large."""
+def _file_bytes(file: FileInput) -> bytes:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise not_xlsx() from exc
-    unpacked = sum(member.file_size for member in members)
-    if len(members) > MAX_ARCHIVE_MEMBERS or unpacked > MAX_UNZIPPED_BYTES:
-        raise file_rejected(_("Tệp bảng tính quá lớn khi giải nén; không thể đọc an toàn."))
+        return read_xlsx_upload(
+            file,
+            max_bytes=MAX_FILE_BYTES,
+            max_unzipped_bytes=MAX_UNZIPPED_BYTES,
+            max_members=MAX_ARCHIVE_MEMBERS,
+            too_big_message=_("Tệp lớn hơn %(mb)s MB; hãy chia thành nhiều tệp nhỏ hơn.")
+            % {"mb": MAX_FILE_BYTES // (1024 * 1024)},
+        )
+    except SpreadsheetFileError as error:
+        raise file_rejected(error.message) from error
 
 
 def _read_sheets(workbook: Any) -> dict[str, SheetData]:
