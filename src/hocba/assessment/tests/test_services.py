@@ -27,8 +27,9 @@ from hocba.assessment.models import (
     SubjectMark,
     YearEndRecord,
 )
-from hocba.assessment.rules import END_OF_YEAR, RuleOptions, load_ruleset
+from hocba.assessment.rules import END_OF_YEAR, load_ruleset
 from hocba.assessment.services import CellEdit, EditsRejected
+from hocba.assessment.tests.marks import fill_end_of_year
 from hocba.audit.models import AuditEvent
 from hocba.common.errors import DomainError, PermissionRefused
 from hocba.conftest import World, make_user
@@ -569,33 +570,8 @@ def test_a_pupil_who_left_cannot_be_edited(world: World) -> None:
 # --- Year end ----------------------------------------------------------------------------------
 
 
-def fill(
-    enrolment: Enrolment,
-    *,
-    levels: dict[str, str] | None = None,
-    scores: dict[str, int] | None = None,
-    skip: tuple[str, ...] = (),
-) -> None:
-    """Store a complete end-of-year for a grade-4 pupil: every level T and every score 10."""
-    options = RuleOptions()
-    grade = enrolment.school_class.grade
-    for rule in RULES.subjects_for(grade):
-        if rule.grades[grade] != "required" or rule.code in skip:
-            continue
-        tested = RULES.is_tested(rule.code, grade, END_OF_YEAR, options)
-        SubjectMark.objects.update_or_create(
-            enrolment=enrolment,
-            subject=rule.code,
-            period=END_OF_YEAR,
-            defaults={
-                "level": (levels or {}).get(rule.code, "T"),
-                "score": (scores or {}).get(rule.code, 10) if tested else None,
-            },
-        )
-    for item in RULES.competency_items(grade, options):
-        CompetencyMark.objects.update_or_create(
-            enrolment=enrolment, item=item.code, period=END_OF_YEAR, defaults={"level": "T"}
-        )
+# A complete end-of-year for a pupil: every level T and every score 10.
+fill = fill_end_of_year
 
 
 @pytest.fixture
