@@ -138,6 +138,18 @@ TASKS = {"default": {"BACKEND": TASK_BACKENDS[_tasks_backend]}}
 # A RUNNING job whose heartbeat is older than this is taken as abandoned and queued again.
 HOCBA_JOB_STALE_SECONDS = int(os.environ.get("HOCBA_JOB_STALE_SECONDS", "300"))
 
+# Signing (issue 5, ARCHITECTURE §6). Trust roots (NEAC, VGCA, the CAs' roots and intermediates)
+# and CRLs are files an administrator puts in HOCBA_TRUST_DIR; nothing is downloaded at run time.
+# ``hocba pki init-demo`` adds the demo root there, named NOT-FOR-PRODUCTION. Every signature
+# gets an RFC 3161 timestamp from HOCBA_TSA_URL (``hocba demo`` serves its own at /pki/tsa).
+TRUST_DIR = Path(os.environ.get("HOCBA_TRUST_DIR", str(DATA_DIR / "pki" / "trust"))).resolve()
+TSA_URL = os.environ.get("HOCBA_TSA_URL", "")
+TSA_TIMEOUT = int(os.environ.get("HOCBA_TSA_TIMEOUT", "10"))
+# Serve the demo PKI's CRL and timestamp authority at /pki/ (only ``hocba demo`` turns it on).
+DEMO_PKI_SERVICES = env_bool("HOCBA_DEMO_PKI_SERVICES", "0")
+# How long a PIN given for a signing batch is kept (encrypted) for the worker to use it.
+SIGNING_AUTHORISATION_SECONDS = int(os.environ.get("HOCBA_SIGNING_AUTHORISATION_SECONDS", "900"))
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -447,6 +447,37 @@ def render_year_record(document: dict[str, Any], canonical_json: bytes | None = 
     return add_signature_fields(pdf, signature_boxes(files), modified=_utc(timestamp))
 
 
+@lru_cache(maxsize=64)
+def render_stamp(
+    lines: tuple[str, ...], width: float, height: float, kind: str = "person"
+) -> bytes:
+    """A one-page PDF of ``width`` x ``height`` pt showing a signature's visible appearance.
+
+    ``kind`` is ``"person"`` (a framed block) or ``"seal"`` (a round red frame). Identical inputs
+    give identical bytes, and the last 64 are cached: a batch draws each signer's stamp once.
+    """
+    size = 8 if kind == "person" else 6.5
+    stamp = {
+        "width": width,
+        "height": height,
+        "kind": kind,
+        "size": size,
+        "lines": [unicodedata.normalize("NFC", line) for line in lines],
+    }
+    files = {
+        "main.typ": _template("stamp.typ"),
+        "stamp.json": json.dumps(stamp, ensure_ascii=False).encode(),
+    }
+    try:
+        pdf = _typst.compile(
+            files, font_paths=fonts(), ignore_system_fonts=True, format="pdf", timestamp=0
+        )
+    except typst.TypstError as exc:
+        raise RenderError(f"Typst: {exc.message}\n{exc.diagnostic}") from exc
+    assert isinstance(pdf, bytes)
+    return pdf
+
+
 def render_class(
     documents: Sequence[dict[str, Any]],
     canonical_jsons: Sequence[bytes | None] | None = None,

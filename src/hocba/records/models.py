@@ -32,6 +32,7 @@ class YearRecordStatus(models.TextChoices):
     MISSING_IDENTIFIER = "missing_identifier", _("Thiếu số định danh cá nhân")
     TEACHER_SIGNED = "teacher_signed", _("Giáo viên chủ nhiệm đã ký")
     PRINCIPAL_SIGNED = "principal_signed", _("Hiệu trưởng đã ký")
+    SEALED = "sealed", _("Đã đóng dấu, chờ phát hành")
     ISSUED = "issued", _("Đã phát hành")
     SUPERSEDED = "superseded", _("Đã được thay thế")
     REVOKED = "revoked", _("Đã thu hồi")

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from hocba.web import views, views_import
+from hocba.web import views, views_import, views_pki
 
 app_name = "web"
 
@@ -20,6 +20,9 @@ urlpatterns = [
     path("truong/<int:school_id>/tim-hoc-sinh/", views.pupil_search, name="pupil_search"),
     path("lop/<int:class_id>/", views.class_detail, name="class"),
     path("hoc-sinh/<int:pupil_id>/", views.pupil_detail, name="pupil"),
+    # The demo PKI's CRL and timestamp authority (the URL is written in the demo certificates).
+    path("pki/demo.crl", views_pki.crl, name="demo_crl"),
+    path("pki/tsa", views_pki.timestamp, name="demo_tsa"),
     # Assessment pages, one module per screen family (issue 3).
     path("", include("hocba.web.urls_grid")),
     path("", include("hocba.web.urls_year_end")),

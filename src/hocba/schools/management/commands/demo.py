@@ -13,6 +13,7 @@ import subprocess
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
@@ -142,6 +143,7 @@ class Command(BaseCommand):
         text = render_summary(summary, url_for(options["addrport"]), color=self.stdout.isatty())
         self.stdout.write(text, ending="")
         if not options["no_serve"]:
+            use_demo_pki_services(url_for(options["addrport"]))
             worker = start_worker()
             # SIGTERM as well as Ctrl+C unwinds through ``finally``, so the worker stops too.
             signal.signal(signal.SIGTERM, _exit_on_signal)
@@ -168,6 +170,22 @@ class Command(BaseCommand):
                 "seals": len(pki.seals),
             }
         )
+        for seal in pki.seals.values():
+            self.stdout.write(
+                _("Con dấu số của %(school)s: PIN %(pin)s") % {"school": seal.name, "pin": seal.pin}
+            )
+
+
+def use_demo_pki_services(url: str) -> None:
+    """Serve the demo CRL and TSA from this server and sign with that TSA (unless one is set).
+
+    Written to the environment too, so the worker process started next inherits it.
+    """
+    tsa_url = os.environ.get("HOCBA_TSA_URL") or f"{url.rstrip('/')}/pki/tsa"
+    os.environ["HOCBA_TSA_URL"] = tsa_url
+    os.environ["HOCBA_DEMO_PKI_SERVICES"] = "1"
+    settings.TSA_URL = tsa_url
+    settings.DEMO_PKI_SERVICES = True
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:

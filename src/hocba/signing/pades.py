@@ -1,0 +1,284 @@
+"""PAdES signatures on year-record PDFs in three steps: prepare, sign digests, finish.
+
+This is pyHanko's interrupted signing (ARCHITECTURE §6 and §10), cut so that the step in the
+middle is only "SHA-256 digests in, raw signature values out", which every signer adapter can do
+for a whole batch at once (one PIN, one remote confirmation):
+
+1. :func:`prepare_signature` appends an incremental update to the PDF that fills the named
+   signature field (with its visible appearance) and reserves room for the CMS container, digests
+   the byte range and builds the CMS signed attributes. The result, :class:`PreparedSignature`,
+   is the prepared PDF plus about 500 bytes of state; it can be kept in memory or stored.
+2. The adapter signs :attr:`PreparedSignature.tbs_digest` (the SHA-256 of the signed attributes).
+3. :func:`finish_signature` assembles the CMS SignedData with that signature value, adds the
+   RFC 3161 signature timestamp as an unsigned attribute (every signature gets its own: ETSI
+   validation rates an untimestamped signature indeterminate) and writes it into the reserved
+   room. Nothing else in the file changes, so a prepared document that is never finished is
+   simply thrown away: there is no half-signed state.
+
+The first signature of a record (the homeroom teacher's) certifies the document with DocMDP P=2
+(form filling and signing allowed), so the principal's and the seal's signatures that follow are
+allowed modifications; nothing ever locks the document (no P=1), so validation data and document
+timestamps can be added after the seal (:func:`add_long_term_validation`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils import content, layout
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+from pyhanko.sign.timestamps import TimeStamper
+from pyhanko.stamp import StaticStampStyle
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from hocba.signing.adapters import DIGEST_ALGORITHM, SignerError, signature_mechanism
+
+# Room for the CMS container, as hex in the file: the signer's chain (3 certificates), the
+# signature and the timestamp token with the TSA's chain fit in well under 8 KB of DER.
+BYTES_RESERVED = 16_384
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """A signature's visible appearance: a one-page PDF drawn to the field's size."""
+
+    pdf: bytes
+
+
+@dataclass(frozen=True)
+class SignatureRequest:
+    field: str
+    signing_time: dt.datetime
+    reason: str
+    location: str
+    signer_name: str
+    appearance: Appearance | None = None
+    certify: bool = False
+
+
+@dataclass(frozen=True)
+class PreparedSignature:
+    """A PDF ready for one signature value: the bytes plus the state needed to finish it."""
+
+    field: str
+    prepared_pdf: bytes
+    document_digest: bytes
+    reserved_region_start: int
+    reserved_region_end: int
+    signed_attrs: bytes
+
+    @property
+    def tbs_digest(self) -> bytes:
+        """What the key signs: SHA-256 of the DER signed attributes."""
+        return hashlib.sha256(self.signed_attrs).digest()
+
+    def state(self) -> dict[str, Any]:
+        """Everything but the PDF, JSON-able (for signing that resumes in another process)."""
+        return {
+            "field": self.field,
+            "document_digest": base64.b64encode(self.document_digest).decode(),
+            "reserved_region_start": self.reserved_region_start,
+            "reserved_region_end": self.reserved_region_end,
+            "signed_attrs": base64.b64encode(self.signed_attrs).decode(),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], prepared_pdf: bytes) -> PreparedSignature:
+        return cls(
+            field=str(state["field"]),
+            prepared_pdf=prepared_pdf,
+            document_digest=base64.b64decode(state["document_digest"]),
+            reserved_region_start=int(state["reserved_region_start"]),
+            reserved_region_end=int(state["reserved_region_end"]),
+            signed_attrs=base64.b64decode(state["signed_attrs"]),
+        )
+
+
+class _PdfBytesPage(content.PdfContent):
+    """pyHanko's ImportedPdfPage, reading the page from bytes instead of a file name."""
+
+    def __init__(self, pdf: bytes) -> None:
+        self._pdf = pdf
+        super().__init__()
+
+    def render(self) -> bytes:
+        writer = self._ensure_writer
+        xobject = writer.import_page_as_xobject(PdfFileReader(io.BytesIO(self._pdf)), page_ix=0)
+        name = "/ImportHocbaStamp"
+        self.resources.xobject[name] = xobject
+        x1, y1, x2, y2 = xobject.get_object()["/BBox"]
+        self.box = layout.BoxConstraints(width=abs(x1 - x2), height=abs(y1 - y2))
+        return name.encode() + b" Do"
+
+
+def _stamp_style(appearance: Appearance | None) -> StaticStampStyle | None:
+    if appearance is None:
+        return None
+    return StaticStampStyle(
+        background=_PdfBytesPage(appearance.pdf),
+        background_opacity=1.0,
+        border_width=0,
+        background_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MID,
+            y_align=layout.AxisAlignment.ALIGN_MID,
+            margins=layout.Margins(),
+            inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,
+        ),
+    )
+
+
+def _external_signer(
+    certificate: asn1_x509.Certificate,
+    chain: Sequence[asn1_x509.Certificate],
+    signature_value: bytes | int,
+) -> signers.ExternalSigner:
+    return signers.ExternalSigner(
+        signing_cert=certificate,
+        cert_registry=SimpleCertificateStore.from_certs([certificate, *chain]),
+        signature_value=signature_value,
+        signature_mechanism=signature_mechanism(certificate),
+        embed_roots=False,
+    )
+
+
+def _run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+def prepare_signature(
+    pdf: bytes,
+    request: SignatureRequest,
+    certificate: asn1_x509.Certificate,
+    chain: Sequence[asn1_x509.Certificate],
+) -> PreparedSignature:
+    """Fill ``request.field`` of ``pdf`` and compute what must be signed (step 1)."""
+    return _run(_prepare(pdf, request, certificate, chain))
+
+
+async def _prepare(
+    pdf: bytes,
+    request: SignatureRequest,
+    certificate: asn1_x509.Certificate,
+    chain: Sequence[asn1_x509.Certificate],
+) -> PreparedSignature:
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    meta = signers.PdfSignatureMetadata(
+        field_name=request.field,
+        md_algorithm=DIGEST_ALGORITHM,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        certify=request.certify,
+        docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+        reason=request.reason,
+        location=request.location,
+        name=request.signer_name,
+    )
+    # The placeholder value only sizes nothing (bytes are reserved explicitly).
+    signer = _external_signer(certificate, chain, 256)
+    pdf_signer = signers.PdfSigner(
+        meta, signer=signer, stamp_style=_stamp_style(request.appearance)
+    )
+    try:
+        digest, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
+            writer, existing_fields_only=True, bytes_reserved=BYTES_RESERVED
+        )
+    except SigningError as error:
+        raise SignerError(_signing_error_message(request.field, error)) from error
+    signed_attrs = await signer.signed_attrs(
+        digest.document_digest,
+        DIGEST_ALGORITHM,
+        attr_settings=PdfCMSSignedAttributes(signing_time=request.signing_time),
+        use_pades=True,
+    )
+    return PreparedSignature(
+        field=request.field,
+        prepared_pdf=_bytes_of(output),
+        document_digest=digest.document_digest,
+        reserved_region_start=digest.reserved_region_start,
+        reserved_region_end=digest.reserved_region_end,
+        signed_attrs=signed_attrs.dump(),
+    )
+
+
+def _bytes_of(output: Any) -> bytes:
+    output.seek(0)
+    data: bytes = output.read()
+    return data
+
+
+def _signing_error_message(field: str, error: SigningError) -> str:
+    from django.utils.translation import gettext as _
+
+    text = str(error)
+    if "already" in text.lower() or "filled" in text.lower():
+        return _("Ô chữ ký “%(field)s” của tệp đã được ký.") % {"field": field}
+    return _("Không chuẩn bị được chữ ký vào ô “%(field)s”: %(error)s") % {
+        "field": field,
+        "error": text,
+    }
+
+
+def finish_signature(
+    prepared: PreparedSignature,
+    signature_value: bytes,
+    certificate: asn1_x509.Certificate,
+    chain: Sequence[asn1_x509.Certificate],
+    timestamper: TimeStamper | None,
+) -> bytes:
+    """Embed the signature value (with its RFC 3161 timestamp) into the prepared PDF (step 3)."""
+    return _run(_finish(prepared, signature_value, certificate, chain, timestamper))
+
+
+async def _finish(
+    prepared: PreparedSignature,
+    signature_value: bytes,
+    certificate: asn1_x509.Certificate,
+    chain: Sequence[asn1_x509.Certificate],
+    timestamper: TimeStamper | None,
+) -> bytes:
+    signer = _external_signer(certificate, chain, signature_value)
+    signed_attrs = cms.CMSAttributes.load(prepared.signed_attrs)
+    signature_cms = await signer.async_sign_prescribed_attributes(
+        DIGEST_ALGORITHM, signed_attrs=signed_attrs, timestamper=timestamper
+    )
+    digest = PreparedByteRangeDigest(
+        document_digest=prepared.document_digest,
+        reserved_region_start=prepared.reserved_region_start,
+        reserved_region_end=prepared.reserved_region_end,
+    )
+    output = io.BytesIO(prepared.prepared_pdf)
+    digest.fill_with_cms(output, signature_cms)
+    return output.getvalue()
+
+
+async def finish_many(
+    items: Sequence[tuple[PreparedSignature, bytes]],
+    certificate: asn1_x509.Certificate,
+    chain: Sequence[asn1_x509.Certificate],
+    timestamper: TimeStamper | None,
+    *,
+    concurrency: int = 8,
+) -> list[bytes | BaseException]:
+    """:func:`finish_signature` for many documents, timestamp requests overlapping."""
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def one(prepared: PreparedSignature, value: bytes) -> bytes:
+        async with semaphore:
+            return await _finish(prepared, value, certificate, chain, timestamper)
+
+    return await asyncio.gather(
+        *(one(prepared, value) for prepared, value in items), return_exceptions=True
+    )

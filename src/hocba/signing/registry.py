@@ -1,0 +1,272 @@
+"""The certificate registry (issue 5 §2): register, check again before signing, retire.
+
+A staff member registers their own personal certificate (a PKCS#12 file with its PIN, a
+certificate on a token, or a remote-signing credential); the principal registers the school's
+seal certificate. Each registration and each signing batch runs :func:`certcheck.check_certificate`
+against the configured trust store (``settings.TRUST_DIR``): validity, key usage, path to a
+root, revocation where a CRL answers, key size and the holder's name.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from asn1crypto import x509 as asn1_x509
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hocba.audit.services import record_event
+from hocba.common.errors import DomainError, PermissionRefused
+from hocba.schools import access
+from hocba.schools.models import Role, School, Staff
+from hocba.signing.adapters import SignerAdapter
+from hocba.signing.adapters.soft import SoftSigner
+from hocba.signing.certcheck import (
+    CertificateRefused,
+    CertificateReport,
+    TrustStore,
+    check_certificate,
+)
+from hocba.signing.models import AdapterKind, CertificatePurpose, SigningCertificate
+
+MAX_PKCS12_BYTES = 64 * 1024
+
+
+def trust_store() -> TrustStore:
+    return TrustStore.from_folder(settings.TRUST_DIR)
+
+
+def may_register(actor: Any, *, purpose: str, school: School, staff: Staff | None = None) -> bool:
+    """A person registers their own certificate; the principal registers the school's seal."""
+    if access.is_system_admin(actor):
+        return True
+    me = access.staff_of(actor)
+    if me is None or me.school_id != school.pk:
+        return False
+    if purpose == CertificatePurpose.SEAL:
+        return Role.PRINCIPAL in me.role_set
+    return staff is not None and staff.pk == me.pk
+
+
+def expected_name(purpose: str, school: School, staff: Staff | None) -> str:
+    if purpose == CertificatePurpose.SEAL or staff is None:
+        return school.name
+    return staff.full_name
+
+
+def check(
+    certificate: asn1_x509.Certificate,
+    chain: Sequence[asn1_x509.Certificate],
+    *,
+    purpose: str,
+    school: School,
+    staff: Staff | None,
+    at: dt.datetime | None = None,
+) -> CertificateReport:
+    return check_certificate(
+        certificate,
+        chain=chain,
+        trust=trust_store(),
+        expected_name=expected_name(purpose, school, staff),
+        purpose="seal" if purpose == CertificatePurpose.SEAL else "personal",
+        at=at or timezone.now(),
+    )
+
+
+def _refuse(report: CertificateReport) -> CertificateRefused:
+    refused = CertificateRefused(report)
+    refused.message = _("Không chấp nhận chứng thư số “%(name)s”: %(problems)s") % {
+        "name": report.subject_name,
+        "problems": refused.message,
+    }
+    refused.args = (refused.message,)
+    return refused
+
+
+def register_certificate(
+    actor: Any,
+    *,
+    purpose: str,
+    school: School,
+    staff: Staff | None,
+    adapter: str,
+    certificate: asn1_x509.Certificate,
+    chain: Sequence[asn1_x509.Certificate] = (),
+    pkcs12: bytes | None = None,
+    adapter_config: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> SigningCertificate:
+    """Check the certificate and register it; refused with every problem named."""
+    if purpose == CertificatePurpose.SEAL:
+        staff = None
+    elif staff is None:
+        raise DomainError(_("Chứng thư số cá nhân phải gắn với một cán bộ."))
+    if not may_register(actor, purpose=purpose, school=school, staff=staff):
+        if purpose == CertificatePurpose.SEAL:
+            raise PermissionRefused(
+                _("Chỉ Hiệu trưởng được đăng ký chứng thư số con dấu của %(school)s.")
+                % {"school": school.name}
+            )
+        raise PermissionRefused(_("Mỗi người chỉ đăng ký chứng thư số của chính mình."))
+    report = check(certificate, chain, purpose=purpose, school=school, staff=staff, at=at)
+    if not report.ok:
+        raise _refuse(report)
+    now = timezone.now()
+    with transaction.atomic():
+        if SigningCertificate.objects.filter(
+            fingerprint=report.fingerprint_sha256, retired_at__isnull=True
+        ).exists():
+            raise DomainError(_("Chứng thư số này đã được đăng ký."))
+        registered = SigningCertificate.objects.create(
+            purpose=purpose,
+            school=school,
+            staff=staff,
+            adapter=adapter,
+            adapter_config=adapter_config or {},
+            certificate_der=certificate.dump(),
+            chain_der=[base64.b64encode(c.dump()).decode() for c in chain],
+            pkcs12=pkcs12,
+            fingerprint=report.fingerprint_sha256,
+            subject_name=report.subject_name,
+            issuer_name=report.issuer_name,
+            serial_hex=report.serial_hex,
+            not_before=report.not_before,
+            not_after=report.not_after,
+            key_algorithm=report.key_algorithm,
+            key_size=report.key_size,
+            registered_by=actor,
+            registered_at=now,
+            last_checked_at=now,
+        )
+        record_event(
+            actor=actor,
+            action="signing.certificate_registered",
+            obj=registered,
+            school=school,
+            changes={
+                "purpose": purpose,
+                "adapter": adapter,
+                "subject": report.subject_name,
+                "serial": report.serial_hex,
+                "fingerprint": report.fingerprint_sha256,
+            },
+        )
+    return registered
+
+
+def register_pkcs12(
+    actor: Any,
+    *,
+    purpose: str,
+    school: School,
+    staff: Staff | None,
+    p12: bytes,
+    pin: str,
+    at: dt.datetime | None = None,
+) -> SigningCertificate:
+    """Register a ``soft`` certificate from its PKCS#12 file; the PIN proves the key opens."""
+    if len(p12) > MAX_PKCS12_BYTES:
+        raise DomainError(
+            _("Tệp PKCS#12 quá lớn (tối đa %(size)d KB).") % {"size": MAX_PKCS12_BYTES // 1024}
+        )
+    signer = SoftSigner(p12, pin)
+    try:
+        return register_certificate(
+            actor,
+            purpose=purpose,
+            school=school,
+            staff=staff,
+            adapter=AdapterKind.SOFT,
+            certificate=signer.certificate,
+            chain=signer.chain,
+            pkcs12=p12,
+            at=at,
+        )
+    finally:
+        signer.close()
+
+
+def retire_certificate(actor: Any, registered: SigningCertificate) -> None:
+    if not may_register(
+        actor, purpose=registered.purpose, school=registered.school, staff=registered.staff
+    ):
+        raise PermissionRefused(_("Bạn không có quyền ngừng dùng chứng thư số này."))
+    with transaction.atomic():
+        locked = SigningCertificate.objects.select_for_update().get(pk=registered.pk)
+        if locked.retired_at is not None:
+            return
+        locked.retired_at = timezone.now()
+        locked.save(update_fields=["retired_at"])
+        record_event(
+            actor=actor,
+            action="signing.certificate_retired",
+            obj=locked,
+            school=locked.school,
+            changes={"serial": locked.serial_hex},
+        )
+    registered.retired_at = locked.retired_at
+
+
+def certificate_of(registered: SigningCertificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(bytes(registered.certificate_der))
+
+
+def chain_of(registered: SigningCertificate) -> list[asn1_x509.Certificate]:
+    return [asn1_x509.Certificate.load(base64.b64decode(item)) for item in registered.chain_der]
+
+
+def check_before_signing(
+    registered: SigningCertificate, at: dt.datetime | None = None
+) -> CertificateReport:
+    """Check again (issue 5 §2); records the outcome; raises :class:`CertificateRefused`."""
+    if registered.retired_at is not None:
+        raise DomainError(_("Chứng thư số này đã ngừng sử dụng."))
+    report = check(
+        certificate_of(registered),
+        chain_of(registered),
+        purpose=registered.purpose,
+        school=registered.school,
+        staff=registered.staff,
+        at=at,
+    )
+    SigningCertificate.objects.filter(pk=registered.pk).update(
+        last_checked_at=timezone.now(),
+        last_check_problems=[{"code": p.code, "message": p.message} for p in report.problems],
+    )
+    if not report.ok:
+        raise _refuse(report)
+    return report
+
+
+def open_adapter(registered: SigningCertificate, secret: dict[str, Any]) -> SignerAdapter:
+    """The adapter for a registered certificate, unlocked with the batch's secret."""
+    if registered.adapter == AdapterKind.SOFT:
+        if registered.pkcs12 is None:
+            raise DomainError(_("Chứng thư số này không có tệp khoá PKCS#12."))
+        return SoftSigner(bytes(registered.pkcs12), str(secret.get("pin", "")))
+    if registered.adapter == AdapterKind.PKCS11:
+        from hocba.signing.adapters.pkcs11 import Pkcs11Signer
+
+        config = registered.adapter_config
+        return Pkcs11Signer(
+            module_path=str(config["module_path"]),
+            token_label=str(config["token_label"]),
+            key_label=config.get("key_label"),
+            pin=str(secret.get("pin", "")),
+            chain=chain_of(registered),
+        )
+    if registered.adapter == AdapterKind.CSC:
+        from hocba.signing.adapters.csc import open_csc_signer
+
+        return open_csc_signer(registered.adapter_config, secret)
+    raise DomainError(_("Chứng thư số này được ký bằng phần mềm sign-agent trên máy của người ký."))
+
+
+def fingerprint(der: bytes) -> str:
+    return hashlib.sha256(der).hexdigest()
