@@ -461,11 +461,14 @@ def _path_problems(
     at: dt.datetime | None,
     allow_fetching: bool,
 ) -> list[CertificateProblem]:
-    # pyhanko only consults a CRL for a certificate that names a distribution point; when we
-    # hold a CRL from its issuer we require an answer for the certificate itself anyway.
+    # pyhanko consults even a local CRL only for a certificate that names a distribution point
+    # (or OCSP responder). For one that names neither while we hold a CRL from its issuer, ask
+    # for an answer anyway. Only then: the strict rule also applies to the end of side paths
+    # (a separate CRL signer), which would otherwise turn a missing answer into a refusal.
+    declares_revocation = bool(certificate.crl_distribution_points or certificate.ocsp_urls)
     end_entity_rule = (
         RevocationCheckingRule.CRL_OR_OCSP_REQUIRED
-        if trust.has_crl_from(certificate.issuer)
+        if not declares_revocation and trust.has_crl_from(certificate.issuer)
         else RevocationCheckingRule.CHECK_IF_DECLARED_SOFT
     )
     context = _validation_context(
@@ -553,7 +556,8 @@ def _outside_validity(
     path: ValidationPath, context: ValidationContext
 ) -> asn1_x509.Certificate | None:
     moment, tolerance = context.moment, context.time_tolerance
-    for certificate in path.iter_certs(include_root=True):
+    # Like pyhanko: a trust anchor's own validity is not checked, only what it signed.
+    for certificate in path.iter_certs(include_root=False):
         if not (
             certificate.not_valid_before - tolerance
             <= moment

@@ -195,6 +195,9 @@ class SigningItem(models.Model):
             models.UniqueConstraint(fields=["batch", "record"], name="one_item_per_record"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.batch_id}/{self.record_id} {self.state}"
+
 
 class RecordSignature(models.Model):
     """One signature on one record version, with the PDF as it stands after it (append-only)."""

@@ -258,14 +258,29 @@ def open_adapter(registered: SigningCertificate, secret: dict[str, Any]) -> Sign
             module_path=str(config["module_path"]),
             token_label=str(config["token_label"]),
             key_label=config.get("key_label"),
+            key_id=bytes.fromhex(config["key_id"]) if config.get("key_id") else None,
             pin=str(secret.get("pin", "")),
             chain=chain_of(registered),
         )
     if registered.adapter == AdapterKind.CSC:
-        from hocba.signing.adapters.csc import open_csc_signer
-
         return open_csc_signer(registered.adapter_config, secret)
     raise DomainError(_("Chứng thư số này được ký bằng phần mềm sign-agent trên máy của người ký."))
+
+
+def open_csc_signer(config: dict[str, Any], secret: dict[str, Any]) -> SignerAdapter:
+    """A remote-signing adapter; ``secret`` holds the account password and, while the user
+    has not confirmed on their phone yet, the pending authorisation to resume."""
+    from hocba.signing.adapters.csc import CscClient, CscSigner
+
+    client = CscClient(
+        str(config["base_url"]),
+        username=str(config.get("username", "")),
+        password=str(secret.get("pin", "")),
+    )
+    wait = float(config.get("wait_seconds", 10))
+    if secret.get("pending"):
+        return CscSigner.resume(client, secret["pending"], wait_seconds=wait, poll_interval=1.0)
+    return CscSigner(client, str(config["credential_id"]), wait_seconds=wait, poll_interval=1.0)
 
 
 def fingerprint(der: bytes) -> str:

@@ -30,4 +30,5 @@ urlpatterns = [
     path("", include("hocba.web.urls_excel")),
     path("", include("hocba.web.urls_jobs")),
     path("", include("hocba.web.urls_records")),
+    path("", include("hocba.web.urls_signing")),
 ]

@@ -19,13 +19,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hocba.common.errors import DomainError
-from hocba.documents.render import render_year_record
 from hocba.records import export, selectors
 from hocba.records.codes import normalise_short_code
 from hocba.records.models import YearRecord
 from hocba.records.services import COMPILED, RECOMPILED, SKIPPED, UNCHANGED, compile_class
 from hocba.schools import access
 from hocba.schools.models import Pupil, SchoolClass
+from hocba.signing.batch import current_pdf
 
 PDF = "application/pdf"
 
@@ -141,8 +141,8 @@ def record_pdf(request: HttpRequest, short_code: str) -> HttpResponse:
     if record is None or not access.can_view(request.user, record.enrolment.school_class):
         raise Http404(_("Không tìm thấy học bạ."))
     access.log_personal_data_read(request.user, record.pupil)
-    document, data = export.stored_document(record)
-    response = HttpResponse(render_year_record(document, canonical_json=data), content_type=PDF)
+    # The PDF as it stands after its last signature, or freshly rendered when nobody signed yet.
+    response = HttpResponse(current_pdf(record), content_type=PDF)
     filename = (
         f"{record.enrolment.school_class.name} - {record.pupil.full_name} - "
         f"{record.pupil.ministry_code}.pdf"

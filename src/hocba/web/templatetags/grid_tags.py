@@ -40,4 +40,5 @@ def grid_nav(context: dict[str, Any], school_class: SchoolClass) -> dict[str, An
         "locks": link(reverse("web:locks", args=[school_class.pk])),
         "excel": link(reverse("web:excel_class", args=[school_class.pk])),
         "records": link(reverse("web:records_class", args=[school_class.pk])),
+        "signing": link(reverse("web:signing_class", args=[school_class.pk])),
     }
