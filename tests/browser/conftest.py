@@ -80,6 +80,13 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     hocba = [sys.executable, "-m", "hocba.cli"]
     subprocess.run([*hocba, "demo", "--no-serve"], env=env, check=True, capture_output=True)
     port = _free_port()
+    # Background jobs run inside the request (no worker process here), and the demo server is
+    # its own timestamp authority, as under ``hocba demo``.
+    env |= {
+        "HOCBA_TASKS_BACKEND": "immediate",
+        "HOCBA_DEMO_PKI_SERVICES": "1",
+        "HOCBA_TSA_URL": f"http://127.0.0.1:{port}/pki/tsa",
+    }
     server = subprocess.Popen(
         [*hocba, "runserver", f"127.0.0.1:{port}", "--noreload"],
         env=env,

@@ -10,6 +10,7 @@ from ninja import NinjaAPI, Schema
 from ninja.security import django_auth
 
 from hocba.api.assessment import router as assessment_router
+from hocba.api.signing import router as signing_router
 from hocba.common.errors import DomainError, PermissionRefused
 from hocba.schools import access, selectors
 from hocba.schools.models import Pupil
@@ -22,6 +23,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/", assessment_router)
+api.add_router("/signing/", signing_router)
 
 
 @api.exception_handler(PermissionRefused)

@@ -456,7 +456,7 @@ def render_stamp(
     ``kind`` is ``"person"`` (a framed block) or ``"seal"`` (a round red frame). Identical inputs
     give identical bytes, and the last 64 are cached: a batch draws each signer's stamp once.
     """
-    size = 8 if kind == "person" else 6.5
+    size = 9.5 if kind == "person" else 7.5
     stamp = {
         "width": width,
         "height": height,

@@ -92,20 +92,28 @@ def pdf_path(record: YearRecord, step: str) -> str:
 
 
 def current_pdf(record: YearRecord) -> bytes:
-    """The record's PDF as it stands: after its last signature, or freshly rendered."""
+    """The record's PDF as it stands: with its long-term validation data, after its last
+    signature, or freshly rendered; a stored file whose hash no longer matches is refused."""
+    ltv = getattr(record, "long_term_validation", None)
+    if ltv is not None:
+        return _stored(record, ltv.pdf_file, ltv.pdf_sha256)
     signatures = {s.step: s for s in record.signatures.all()}
     for step in reversed(STEP_ORDER):
         if step in signatures:
-            with default_storage.open(signatures[step].pdf_file, "rb") as handle:
-                data: bytes = handle.read()
-            if hashlib.sha256(data).hexdigest() != signatures[step].pdf_sha256:
-                raise DomainError(
-                    _("Tệp PDF đã ký của học bạ %(code)s không khớp mã băm đã lưu.")
-                    % {"code": record.short_code}
-                )
-            return data
+            return _stored(record, signatures[step].pdf_file, signatures[step].pdf_sha256)
     canonical = record.canonical_json.encode()
     return render_year_record(json.loads(canonical), canonical)
+
+
+def _stored(record: YearRecord, name: str, sha256: str) -> bytes:
+    with default_storage.open(name, "rb") as handle:
+        data: bytes = handle.read()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise DomainError(
+            _("Tệp PDF đã ký của học bạ %(code)s không khớp mã băm đã lưu.")
+            % {"code": record.short_code}
+        )
+    return data
 
 
 def _appearance(batch: SigningBatch, signer_name: str, when: dt.datetime) -> pades.Appearance:
@@ -251,6 +259,38 @@ def prepare_items(
             message = getattr(error, "message", None) or str(error)
             _fail_item(batch, item, message)
     return prepared
+
+
+def sign_chunk(
+    pdfs: Sequence[bytes],
+    request: pades.SignatureRequest,
+    adapter: SignerAdapter,
+    timestamper: Any,
+) -> list[bytes | BaseException]:
+    """One chunk's signatures: prepare each PDF, sign all digests in one call, finish them all.
+
+    A document that cannot be prepared or finished gets its exception in its place; a failure of
+    the key (:class:`SignerError`) is raised.
+    """
+    certificate, chain = adapter.certificate, list(adapter.chain)
+    prepared: list[pades.PreparedSignature | BaseException] = []
+    for pdf in pdfs:
+        try:
+            prepared.append(pades.prepare_signature(pdf, request, certificate, chain))
+        except (DomainError, SigningError) as error:
+            prepared.append(error)
+    ready = [p for p in prepared if isinstance(p, pades.PreparedSignature)]
+    values = adapter.sign_digests([p.tbs_digest for p in ready]) if ready else []
+    finished = iter(
+        asyncio.run(
+            pades.finish_many(
+                list(zip(ready, values, strict=True)), certificate, chain, timestamper
+            )
+        )
+        if ready
+        else []
+    )
+    return [p if isinstance(p, BaseException) else next(finished) for p in prepared]
 
 
 def _signer_name(batch: SigningBatch, certificate: Any) -> str:

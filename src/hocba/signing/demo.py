@@ -30,6 +30,7 @@ TRUST_FILES = {
     "root_cert": "demo-root-NOT-FOR-PRODUCTION.pem",
     "issuing_cert": "demo-issuing-NOT-FOR-PRODUCTION.pem",
     "crl_der": "demo-NOT-FOR-PRODUCTION.crl",
+    "arl_der": "demo-root-NOT-FOR-PRODUCTION.crl",
 }
 
 

@@ -226,3 +226,26 @@ class RecordSignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record} {self.step}"
+
+
+class LongTermValidation(models.Model):
+    """A sealed record's PDF with validation data and a document timestamp (PAdES B-LTA).
+
+    Append-only. The PDF is the sealed one plus incremental updates: every signature stays
+    byte for byte as signed.
+    """
+
+    record = models.OneToOneField(
+        YearRecord, on_delete=models.PROTECT, related_name="long_term_validation"
+    )
+    pdf_file = models.CharField(_("tệp PDF"), max_length=255)
+    pdf_sha256 = models.CharField(_("mã băm SHA-256 của tệp"), max_length=64)
+    pdf_size = models.PositiveIntegerField(_("kích thước tệp"))
+    added_at = models.DateTimeField(_("thời điểm bổ sung"))
+
+    class Meta:
+        verbose_name = _("dữ liệu kiểm tra dài hạn")
+        verbose_name_plural = _("dữ liệu kiểm tra dài hạn")
+
+    def __str__(self) -> str:
+        return f"{self.record} LTA"

@@ -13,7 +13,7 @@ Layout::
     people/<username>.p12 people/<username>.cert.pem
     schools/<code>.p12 schools/<code>.cert.pem schools/<code>.pin
     tsa/tsa.key.pem tsa/tsa.cert.pem
-    crl/demo.crl.pem crl/demo.crl
+    crl/demo.crl.pem crl/demo.crl crl/root.crl (the root's list, for the issuing CA)
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ ROOT_DAYS = 3650
 ISSUING_DAYS = 1825
 LEAF_DAYS = 730
 CRL_DAYS = 7
+ROOT_CRL_DAYS = 365
 CLOCK_SKEW = dt.timedelta(minutes=5)
 README = f"""\
 hocba DEMO PKI — {DEMO_MARK}
@@ -91,6 +92,7 @@ class DemoPki:
     tsa_key: Path
     crl_pem: Path
     crl_der: Path
+    arl_der: Path
     people: dict[str, PersonCredential]
     seals: dict[str, SealCredential]
 
@@ -128,6 +130,7 @@ def init_demo_pki(
         code: _seal(folder / "schools", issuing, chain, code, name, now) for code, name in schools
     }
     _crl(folder / "crl", issuing, now)
+    _arl(folder / "crl", root, now)
     return DemoPki(
         folder=folder,
         readme=readme,
@@ -139,6 +142,7 @@ def init_demo_pki(
         tsa_key=folder / "tsa" / "tsa.key.pem",
         crl_pem=folder / "crl" / "demo.crl.pem",
         crl_der=folder / "crl" / "demo.crl",
+        arl_der=folder / "crl" / "root.crl",
         people=credentials,
         seals=seals,
     )
@@ -344,6 +348,21 @@ def _leaf_builder(
 # --- CRL ----------------------------------------------------------------------------------------
 
 
+def fresh_crl(folder: Path, now: dt.datetime | None = None) -> bytes:
+    """A DER CRL issued now by the demo issuing CA in ``folder`` (what its CRL URL serves).
+
+    Long-term validation data must be newer than the signatures it covers (ETSI EN 319 102-1
+    past validation), so the demo CA answers every CRL request with a freshly issued list, as a
+    real CA publishing often would. Nothing is revoked in the demo.
+    """
+    now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    issuing = _Authority(
+        load_certificate(folder / "ca" / "issuing.cert.pem"),
+        _ec_key(folder / "ca" / "issuing.key.pem"),
+    )
+    return _build_crl(issuing, now, skew=dt.timedelta(0)).public_bytes(serialization.Encoding.DER)
+
+
 def _crl(folder: Path, issuing: _Authority, now: dt.datetime) -> None:
     pem_path, der_path = folder / "demo.crl.pem", folder / "demo.crl"
     if pem_path.exists() and der_path.exists():
@@ -351,11 +370,31 @@ def _crl(folder: Path, issuing: _Authority, now: dt.datetime) -> None:
         next_update = existing.next_update_utc
         if next_update is not None and next_update > now:
             return
-    crl = (
+    crl = _build_crl(issuing, now, skew=CLOCK_SKEW)
+    _write(pem_path, crl.public_bytes(serialization.Encoding.PEM), mode=0o644)
+    _write(der_path, crl.public_bytes(serialization.Encoding.DER), mode=0o644)
+
+
+def _arl(folder: Path, root: _Authority, now: dt.datetime) -> None:
+    """The root's revocation list for the issuing CA (empty): long-term validation of past
+    signatures needs revocation data for every CA certificate in the path, not only leaves."""
+    path = folder / "root.crl"
+    if path.exists():
+        existing = x509.load_der_x509_crl(path.read_bytes())
+        if existing.next_update_utc is not None and existing.next_update_utc > now:
+            return
+    arl = _build_crl(root, now, skew=CLOCK_SKEW, days=ROOT_CRL_DAYS)
+    _write(path, arl.public_bytes(serialization.Encoding.DER), mode=0o644)
+
+
+def _build_crl(
+    issuing: _Authority, now: dt.datetime, *, skew: dt.timedelta, days: int = CRL_DAYS
+) -> x509.CertificateRevocationList:
+    return (
         x509.CertificateRevocationListBuilder()
         .issuer_name(issuing.cert.subject)
-        .last_update(now - CLOCK_SKEW)
-        .next_update(now + dt.timedelta(days=CRL_DAYS))
+        .last_update(now - skew)
+        .next_update(now + dt.timedelta(days=days))
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuing.key.public_key()),
             critical=False,
@@ -363,8 +402,6 @@ def _crl(folder: Path, issuing: _Authority, now: dt.datetime) -> None:
         .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
         .sign(issuing.key, hashes.SHA256())
     )
-    _write(pem_path, crl.public_bytes(serialization.Encoding.PEM), mode=0o644)
-    _write(der_path, crl.public_bytes(serialization.Encoding.DER), mode=0o644)
 
 
 # --- helpers -----------------------------------------------------------------------------------

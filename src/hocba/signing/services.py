@@ -112,9 +112,13 @@ def _reauthenticate(actor: Any, password: str) -> None:
 
 
 def _authorisation(registered: SigningCertificate, pin: str) -> bytes | None:
-    """Check the PIN opens the key now (a wrong PIN is told at once), then seal it."""
-    if registered.adapter in {AdapterKind.AGENT, AdapterKind.CSC}:
-        return vault.seal({}) if registered.adapter == AdapterKind.CSC else None
+    """Check the PIN opens the key now (a wrong PIN is told at once), then seal it.
+
+    For remote signing the "PIN" is the password of the signer's account at the service; the
+    confirmation on the phone comes later, once per batch.
+    """
+    if registered.adapter == AdapterKind.AGENT:
+        return None  # the key never comes near the server: the sign-agent signs
     if not pin:
         raise DomainError(_("Hãy nhập mã PIN của khoá ký."), field="pin")
     adapter = registry.open_adapter(registered, {"pin": pin})
@@ -264,6 +268,36 @@ def cancel_batch(actor: Any, batch: SigningBatch) -> None:
         record_event(
             actor=actor, action="signing.batch_cancelled", obj=locked, school=locked.school
         )
+
+
+def requeue_stale_batches(older_than: timedelta | None = None) -> list[int]:
+    """Queue again every RUNNING batch whose worker stopped beating (it died; no lease).
+
+    The abandoned run, if only slow, stops at its next heartbeat (its attempt is no longer the
+    batch's); items it committed stay signed and the new run signs only what is pending. Agent
+    batches are left alone: they wait for the signer's computer, not for a worker.
+    """
+    seconds = settings.HOCBA_JOB_STALE_SECONDS if older_than is None else older_than.seconds
+    cutoff = timezone.now() - timedelta(seconds=seconds)
+    with transaction.atomic():
+        stale = list(
+            SigningBatch.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=BatchStatus.RUNNING, heartbeat_at__lt=cutoff)
+            .exclude(certificate__adapter=AdapterKind.AGENT)
+            .select_related("school")
+        )
+        for batch in stale:
+            batch.status = BatchStatus.QUEUED
+            batch.save(update_fields=["status"])
+            record_event(
+                actor=None,
+                action="signing.batch_requeued",
+                obj=batch,
+                school=batch.school,
+                changes={"attempt": batch.attempt, "heartbeat_at": batch.heartbeat_at},
+            )
+            _enqueue(batch.pk)
+    return [batch.pk for batch in stale]
 
 
 def _enqueue(batch_id: int) -> None:

@@ -54,10 +54,18 @@ def configured_timestamper() -> TimeStamper:
 class _Stamper(DummyTimeStamper):
     """pyHanko's test timestamper signs with RSA only; the demo TSA key is ECDSA P-256."""
 
+    _key: Any = None
+
+    def _private_key(self) -> Any:
+        """The TSA key parsed once (not for every request)."""
+        if self._key is None:
+            self._key = serialization.load_der_private_key(self.tsa_key.dump(), password=None)
+        return self._key
+
     def _sign_tst_info(
         self, tst_info_data: bytes, md_algorithm: str, dt: datetime.datetime
     ) -> tuple[bytes, cms.CMSAttributes]:
-        key = serialization.load_der_private_key(self.tsa_key.dump(), password=None)
+        key = self._private_key()
         if not isinstance(key, ec.EllipticCurvePrivateKey):
             return super()._sign_tst_info(tst_info_data, md_algorithm, dt)
         signed_attrs = cms.CMSAttributes(
@@ -133,6 +141,9 @@ class DemoTsa:
 
 class _Handler(BaseHTTPRequestHandler):
     tsa: DemoTsa
+    # Keep-alive: a signing batch sends its requests over a few kept connections (every answer
+    # carries its Content-Length), not one connection and one server thread per timestamp.
+    protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from hocba.signing import demo
+from hocba.signing.pki import fresh_crl
 from hocba.signing.tsa import MAX_REQUEST_BYTES, TSA_CONTENT_TYPE, DemoTsa
 
 
@@ -46,7 +47,7 @@ def timestamp(request: HttpRequest) -> HttpResponse:
 @require_GET
 def crl(request: HttpRequest) -> HttpResponse:
     _enabled()
-    path = demo.default_folder() / "crl" / "demo.crl"
-    if not path.exists():
+    folder = demo.default_folder()
+    if not (folder / "ca" / "issuing.key.pem").exists():
         raise Http404
-    return HttpResponse(path.read_bytes(), content_type="application/pkix-crl")
+    return HttpResponse(fresh_crl(folder), content_type="application/pkix-crl")

@@ -190,12 +190,16 @@ def _sign_forms(
         if not services.may_sign(request.user, step, school=school, school_class=school_class):
             continue
         certificates = services.usable_certificates(request.user, step, school)
+        year = school_class.school_year if school_class is not None else current_school_year()
         offers.append(
             {
                 "step": step,
                 "label": SigningStep(step).label,
                 "form": SignForm(certificates=certificates, prefix=step),
                 "has_certificate": certificates.exists(),
+                "waiting": services.records_for(
+                    step, school=school, school_class=school_class, school_year=year
+                ).count(),
             }
         )
     return offers

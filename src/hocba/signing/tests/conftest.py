@@ -23,6 +23,12 @@ from hocba.schools.models import School, Staff
 from hocba.signing import demo, tsa
 from hocba.signing.models import CertificatePurpose, SigningCertificate
 from hocba.signing.pki import DemoPki, init_demo_pki
+from hocba.signing.tests.softhsm import (  # noqa: F401 — fixtures, defined once per process here
+    softhsm,
+    softhsm_ec_token,
+    softhsm_pki,
+    softhsm_rsa_token,
+)
 
 PIN = demo.DEMO_PIN
 # The world's staff are all named "Nguyễn Văn <school letter>" (hocba.conftest.make_user).
@@ -73,11 +79,15 @@ class Registered:
 
     def personal(self, username: str) -> SigningCertificate:
         return SigningCertificate.objects.get(
-            staff__user__username=username, purpose=CertificatePurpose.PERSONAL
+            staff__user__username=username,
+            purpose=CertificatePurpose.PERSONAL,
+            retired_at__isnull=True,
         )
 
     def seal(self, school: School) -> SigningCertificate:
-        return SigningCertificate.objects.get(school=school, purpose=CertificatePurpose.SEAL)
+        return SigningCertificate.objects.get(
+            school=school, purpose=CertificatePurpose.SEAL, retired_at__isnull=True
+        )
 
 
 @pytest.fixture

@@ -314,3 +314,37 @@ def test_tampered_stored_pdf_is_refused(registered: Registered, compiled: list[Y
     batch = _sign(registered, SigningStep.PRINCIPAL, "principal")
     assert batch.failed_count == 1 and batch.done_count == 2
     assert "không khớp mã băm" in batch.items.get(state=ItemState.FAILED).error
+
+
+def test_a_batch_whose_worker_died_is_requeued_and_finished(
+    registered: Registered, compiled: list[YearRecord], django_capture_on_commit_callbacks: Any
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from hocba.signing.batch import Superseded, _beat
+
+    world = registered.world
+    batch = services.start_batch(
+        world.own.users["homeroom_teacher"],
+        step=SigningStep.TEACHER,
+        certificate=registered.personal("a_gvcn"),
+        password=PASSWORD,
+        pin=PIN,
+        school_class=world.own.classes[0],
+    )
+    # A worker claimed it (attempt 1) and was SIGKILLed: RUNNING, heartbeat stopped.
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    SigningBatch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.RUNNING, attempt=1, heartbeat_at=long_ago
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        requeued = services.requeue_stale_batches()
+    assert requeued == [batch.pk] and len(callbacks) == 1
+    run_batch(batch.pk)
+    batch.refresh_from_db()
+    assert (batch.status, batch.done_count, batch.attempt) == (BatchStatus.DONE, 3, 2)
+    assert RecordSignature.objects.count() == 3
+    with pytest.raises(Superseded):  # the old run, had it survived, writes nothing more
+        _beat(batch, 1)

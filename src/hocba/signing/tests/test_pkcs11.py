@@ -29,14 +29,10 @@ from hocba.signing.tests.softhsm import (
     SoftHsmKey,
     ec_key_on_token,
     rsa_key_on_token,
-    softhsm,
-    softhsm_ec_token,
-    softhsm_pki,
-    softhsm_rsa_token,
 )
 
-# The SoftHSM fixtures are imported on purpose: pytest finds fixtures by name in this module.
-__all__ = ["softhsm", "softhsm_ec_token", "softhsm_pki", "softhsm_rsa_token"]
+# The SoftHSM fixtures (softhsm, softhsm_pki, softhsm_rsa_token, softhsm_ec_token) come from
+# conftest.py: one SoftHSM configuration per test process (see softhsm.py).
 
 
 DIGESTS = [hashlib.sha256(f"học bạ {n}".encode()).digest() for n in range(5)]

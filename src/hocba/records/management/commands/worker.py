@@ -1,8 +1,8 @@
 """``hocba worker``: work the database task queue (ARCHITECTURE §2, §8, §10).
 
 The loop is django-tasks-db's ``db_worker`` (its ``Worker`` class) run in batch mode, never with
-the autoreloader, with the render-job reaper between batches: on start and then every
-``--reap-every`` seconds, RUNNING jobs whose heartbeat stopped (their worker died; the queue has
+the autoreloader, with the render-job and signing-batch reapers in between: on start and then
+every ``--reap-every`` seconds, RUNNING jobs whose heartbeat stopped (their worker died; the queue has
 no lease) are queued again. Run any number of these, on any machines sharing the database.
 """
 
@@ -81,8 +81,15 @@ class Command(BaseCommand):
             time.sleep(options["interval"])
 
     def _reap(self) -> None:
+        from hocba.signing.services import requeue_stale_batches
+
         requeued = requeue_stale_jobs()
         if requeued:
             self.stderr.write(
                 "Requeued abandoned render jobs: " + ", ".join(str(pk) for pk in requeued)
+            )
+        batches = requeue_stale_batches()
+        if batches:
+            self.stderr.write(
+                "Requeued abandoned signing batches: " + ", ".join(str(pk) for pk in batches)
             )

@@ -140,6 +140,7 @@ class Command(BaseCommand):
         self.stdout.write(_("Tạo dữ liệu demo…"))
         summary = seed_demo(stdout=self.stdout)
         self._seed_pki()
+        self._seed_ready_class()
         text = render_summary(summary, url_for(options["addrport"]), color=self.stdout.isatty())
         self.stdout.write(text, ending="")
         if not options["no_serve"]:
@@ -152,6 +153,21 @@ class Command(BaseCommand):
                 call_command("runserver", options["addrport"], use_reloader=False)
             finally:
                 stop_worker(worker)
+
+    def _seed_ready_class(self) -> None:
+        """One class finished and compiled, so signing can be tried at once (issue 5)."""
+        from django.db import transaction
+
+        from hocba.records.demo import seed_compiled_class
+        from hocba.schools.selectors import current_school_year
+
+        year = current_school_year()
+        if year is None:
+            return
+        with transaction.atomic():
+            report = seed_compiled_class(year)
+        if report is not None:
+            self.stdout.write(_ready_class_message(report))
 
     def _seed_pki(self) -> None:
         """Demo certificates for every signer and school (issue 5 §1), clearly not for real use."""
@@ -174,6 +190,15 @@ class Command(BaseCommand):
             self.stdout.write(
                 _("Con dấu số của %(school)s: PIN %(pin)s") % {"school": seal.name, "pin": seal.pin}
             )
+
+
+def _ready_class_message(report: object) -> str:
+    from hocba.records.demo import READY_CLASS
+
+    return _("Lớp %(name)s (%(code)s) đã khoá sổ và tổng hợp học bạ: sẵn sàng để ký số.") % {
+        "name": READY_CLASS[1],
+        "code": READY_CLASS[0],
+    }
 
 
 def use_demo_pki_services(url: str) -> None:
