@@ -1,9 +1,10 @@
 """``hocba worker``: work the database task queue (ARCHITECTURE §2, §8, §10).
 
-The loop is django-tasks-db's ``db_worker`` (its ``Worker`` class) run in batch mode, never with
-the autoreloader, with the render-job and signing-batch reapers in between: on start and then
-every ``--reap-every`` seconds, RUNNING jobs whose heartbeat stopped (their worker died; the queue has
-no lease) are queued again. Run any number of these, on any machines sharing the database.
+The loop is django-tasks-db's ``db_worker`` (its ``Worker`` class) run in batch mode, never
+with the autoreloader, with the render-job and signing-batch reapers in between: on start and
+then every ``--reap-every`` seconds, RUNNING jobs whose heartbeat stopped (their worker died;
+the queue has no lease) are queued again. Run any number of these, on any machines sharing the
+database.
 """
 
 from __future__ import annotations
