@@ -147,6 +147,9 @@ TSA_URL = os.environ.get("HOCBA_TSA_URL", "")
 TSA_TIMEOUT = int(os.environ.get("HOCBA_TSA_TIMEOUT", "10"))
 # Serve the demo PKI's CRL and timestamp authority at /pki/ (only ``hocba demo`` turns it on).
 DEMO_PKI_SERVICES = env_bool("HOCBA_DEMO_PKI_SERVICES", "0")
+# PKCS#11 modules (tokens and HSMs attached to this server) staff may register keys from; a
+# module is a shared library the server loads, so only the administrator lists them.
+PKCS11_MODULES = env_list("HOCBA_PKCS11_MODULES", "")
 # How long a PIN given for a signing batch is kept (encrypted) for the worker to use it.
 SIGNING_AUTHORISATION_SECONDS = int(os.environ.get("HOCBA_SIGNING_AUTHORISATION_SECONDS", "900"))
 

@@ -192,6 +192,120 @@ def register_pkcs12(
         signer.close()
 
 
+def register_remote(
+    actor: Any,
+    *,
+    school: School,
+    staff: Staff,
+    base_url: str,
+    username: str,
+    password: str,
+    credential_id: str = "",
+    at: dt.datetime | None = None,
+) -> SigningCertificate:
+    """Register a remote-signing credential (CSC API: VNPT SmartCA, Viettel MySign ...).
+
+    The account password proves the credential is the actor's and is not kept; each batch asks
+    for it again. Without ``credential_id`` the account must hold exactly one credential.
+    """
+    from hocba.signing.adapters.csc import CscClient
+
+    if not base_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise DomainError(
+            _("Địa chỉ dịch vụ ký số từ xa phải bắt đầu bằng https://."), field="base_url"
+        )
+    client = CscClient(base_url, username=username, password=password)
+    credentials = client.credentials_list()
+    if not credential_id:
+        if len(credentials) != 1:
+            raise DomainError(
+                _("Tài khoản có %(n)d chứng thư số; hãy chọn một mã: %(ids)s.")
+                % {"n": len(credentials), "ids": ", ".join(credentials) or "—"},
+                field="credential_id",
+            )
+        credential_id = credentials[0]
+    elif credential_id not in credentials:
+        raise DomainError(
+            _("Tài khoản không có chứng thư số mã “%(id)s”.") % {"id": credential_id},
+            field="credential_id",
+        )
+    info = client.credentials_info(credential_id)
+    return register_certificate(
+        actor,
+        purpose=CertificatePurpose.PERSONAL,
+        school=school,
+        staff=staff,
+        adapter=AdapterKind.CSC,
+        certificate=info.certificate,
+        chain=info.chain,
+        adapter_config={
+            "base_url": base_url,
+            "username": username,
+            "credential_id": credential_id,
+        },
+        at=at,
+    )
+
+
+def allowed_pkcs11_modules() -> list[str]:
+    """The modules the administrator allows (``HOCBA_PKCS11_MODULES``), else the default one."""
+    from hocba.signing.adapters.pkcs11 import default_module_path
+
+    configured = list(getattr(settings, "PKCS11_MODULES", []))
+    if configured:
+        return configured
+    default = default_module_path()
+    return [default] if default else []
+
+
+def register_token(
+    actor: Any,
+    *,
+    purpose: str,
+    school: School,
+    staff: Staff | None,
+    module_path: str,
+    token_label: str,
+    pin: str,
+    at: dt.datetime | None = None,
+) -> SigningCertificate:
+    """Register the certificate of a token or HSM attached to the server (e.g. the school seal
+    on an HSM). The token must hold exactly one certificate with its key; the PIN opens it."""
+    from hocba.signing.adapters.pkcs11 import list_token_certificates
+
+    if module_path not in allowed_pkcs11_modules():
+        raise DomainError(
+            _("Thư viện PKCS#11 “%(path)s” chưa được quản trị hệ thống cho phép.")
+            % {"path": module_path},
+            field="module_path",
+        )
+    found = list_token_certificates(module_path=module_path, token_label=token_label, pin=pin)
+    if len(found) != 1:
+        raise DomainError(
+            _("Thiết bị “%(label)s” có %(n)d chứng thư số kèm khoá; cần đúng một.")
+            % {"label": token_label, "n": len(found)}
+        )
+    entry = found[0]
+    issuers = trust_store()
+    chain = [c for c in issuers.intermediates if c.subject == entry.certificate.issuer]
+    return register_certificate(
+        actor,
+        purpose=purpose,
+        school=school,
+        staff=staff,
+        adapter=AdapterKind.PKCS11,
+        certificate=entry.certificate,
+        chain=chain,
+        adapter_config={
+            "module_path": module_path,
+            "token_label": token_label,
+            "key_label": None,
+            "key_id": entry.key_id.hex(),
+        },
+        at=at,
+    )
+
+
 def retire_certificate(actor: Any, registered: SigningCertificate) -> None:
     if not may_register(
         actor, purpose=registered.purpose, school=registered.school, staff=registered.staff

@@ -46,6 +46,37 @@ class RegisterForm(forms.Form):
     )
 
 
+class RemoteForm(forms.Form):
+    base_url = forms.URLField(
+        label=gettext_lazy("Địa chỉ dịch vụ ký số từ xa (CSC API)"),
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"placeholder": "https://…"}),
+    )
+    username = forms.CharField(label=gettext_lazy("Tên tài khoản ký số"))
+    password = forms.CharField(
+        label=gettext_lazy("Mật khẩu tài khoản ký số"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+    credential_id = forms.CharField(
+        label=gettext_lazy("Mã chứng thư (để trống nếu tài khoản chỉ có một)"), required=False
+    )
+
+
+class TokenForm(forms.Form):
+    module_path = forms.ChoiceField(label=gettext_lazy("Thư viện PKCS#11 của thiết bị"))
+    token_label = forms.CharField(label=gettext_lazy("Nhãn thiết bị (token)"))
+    pin = forms.CharField(
+        label=gettext_lazy("Mã PIN của thiết bị"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["module_path"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(path, path) for path in registry.allowed_pkcs11_modules()]
+
+
 class SignForm(forms.Form):
     certificate = forms.ModelChoiceField(
         queryset=SigningCertificate.objects.none(),
@@ -121,6 +152,8 @@ def certificates(request: HttpRequest) -> HttpResponse:
             "is_principal": is_principal,
             "personal_form": RegisterForm(initial={"purpose": CertificatePurpose.PERSONAL}),
             "seal_form": RegisterForm(initial={"purpose": CertificatePurpose.SEAL}),
+            "remote_form": RemoteForm(),
+            "token_form": TokenForm(),
             "batches": selectors.recent_batches(user=request.user),
         },
     )
@@ -160,6 +193,59 @@ def certificate_register(request: HttpRequest) -> HttpResponse:
             request,
             _("Đã đăng ký chứng thư số “%(name)s”.") % {"name": registered.subject_name},
         )
+    return redirect("web:signing_certificates")
+
+
+@login_required
+@require_POST
+def certificate_register_remote(request: HttpRequest) -> HttpResponse:
+    form = RemoteForm(request.POST)
+    staff = access.staff_of(request.user)
+    if staff is None or staff.school is None:
+        messages.error(request, _("Chỉ cán bộ của một trường mới đăng ký chứng thư số ở đây."))
+    elif not form.is_valid():
+        _report_errors(request, form)
+    else:
+        try:
+            registered = registry.register_remote(
+                request.user, school=staff.school, staff=staff, **form.cleaned_data
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("Đã đăng ký chứng thư số “%(name)s”.") % {"name": registered.subject_name},
+            )
+    return redirect("web:signing_certificates")
+
+
+@login_required
+@require_POST
+def certificate_register_token(request: HttpRequest) -> HttpResponse:
+    """The school seal on a token or HSM attached to the server (principal only)."""
+    form = TokenForm(request.POST)
+    staff = access.staff_of(request.user)
+    if staff is None or staff.school is None:
+        messages.error(request, _("Chỉ cán bộ của một trường mới đăng ký chứng thư số ở đây."))
+    elif not form.is_valid():
+        _report_errors(request, form)
+    else:
+        try:
+            registered = registry.register_token(
+                request.user,
+                purpose=CertificatePurpose.SEAL,
+                school=staff.school,
+                staff=None,
+                **form.cleaned_data,
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("Đã đăng ký chứng thư số “%(name)s”.") % {"name": registered.subject_name},
+            )
     return redirect("web:signing_certificates")
 
 

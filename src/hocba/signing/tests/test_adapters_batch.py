@@ -18,9 +18,11 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 
+from hocba.common.errors import DomainError
 from hocba.conftest import PASSWORD
 from hocba.records.models import YearRecord, YearRecordStatus
 from hocba.signing import registry, services
+from hocba.signing.adapters import WrongPin
 from hocba.signing.adapters.csc import CscClient
 from hocba.signing.adapters.pkcs11 import Pkcs11Signer
 from hocba.signing.batch import current_pdf, run_batch
@@ -239,3 +241,84 @@ def test_rejected_or_expired_confirmation_is_resumable(
     batch = _run(batch)
     assert (batch.status, batch.done_count) == (BatchStatus.DONE, 3)
     _validate_all(compiled, ["gvcn"])
+
+
+# --- registration from a remote-signing account and from a server-side token ------------------
+
+
+def test_register_a_remote_signing_account(registered: Registered, smartca: CscTestServer) -> None:
+    _retire_soft(registered)
+    world = registered.world
+    teacher = world.own.users["homeroom_teacher"]
+    arguments: dict[str, Any] = {
+        "school": world.own.school,
+        "staff": teacher.staff,
+        "base_url": smartca.base_url,
+        "username": CSC_USER,
+    }
+    with pytest.raises(DomainError, match="2 chứng thư số"):
+        registry.register_remote(teacher, password=CSC_PASSWORD, **arguments)
+    with pytest.raises(DomainError, match="không có chứng thư số mã “x”"):
+        registry.register_remote(teacher, password=CSC_PASSWORD, credential_id="x", **arguments)
+    with pytest.raises(WrongPin):
+        registry.register_remote(teacher, password="sai", credential_id="rsa", **arguments)
+    with pytest.raises(DomainError, match="https://"):
+        registry.register_remote(
+            teacher,
+            password=CSC_PASSWORD,
+            credential_id="rsa",
+            **(arguments | {"base_url": "ftp://x"}),
+        )
+    registered_csc = registry.register_remote(
+        teacher, password=CSC_PASSWORD, credential_id="ec", **arguments
+    )
+    assert registered_csc.adapter == AdapterKind.CSC and registered_csc.key_algorithm == "ec"
+    assert "password" not in registered_csc.adapter_config
+
+
+def test_school_seal_on_a_server_token_seals_the_school(
+    registered: Registered, compiled: list[YearRecord], softhsm: SoftHsm, settings: Any
+) -> None:
+    world = registered.world
+    principal = world.own.users["principal"]
+    seal = registered.pki.seals["01001"]
+    token = softhsm.create_token("con-dau-a")
+    token.import_pkcs12(seal.p12_path.read_bytes(), seal.pin, key_label="seal", key_id=b"\x5e")
+    with pytest.raises(DomainError, match="chưa được quản trị hệ thống cho phép"):
+        registry.register_token(
+            principal,
+            purpose=CertificatePurpose.SEAL,
+            school=world.own.school,
+            staff=None,
+            module_path="/tmp/evil.so",
+            token_label="con-dau-a",
+            pin=token.pin,
+        )
+    settings.PKCS11_MODULES = [softhsm.module_path]
+    registry.retire_certificate(principal, registered.seal(world.own.school))
+    hsm_seal = registry.register_token(
+        principal,
+        purpose=CertificatePurpose.SEAL,
+        school=world.own.school,
+        staff=None,
+        module_path=softhsm.module_path,
+        token_label="con-dau-a",
+        pin=token.pin,
+    )
+    assert hsm_seal.adapter == AdapterKind.PKCS11 and hsm_seal.chain_der
+    _run(_teacher_batch(registered, registered.personal("a_gvcn"), PIN))
+    for step, certificate, pin in [
+        (SigningStep.PRINCIPAL, registered.personal("a_ht"), PIN),
+        (SigningStep.SEAL, hsm_seal, token.pin),
+    ]:
+        batch = services.start_batch(
+            principal,
+            step=step,
+            certificate=certificate,
+            password=PASSWORD,
+            pin=pin,
+            school=world.own.school,
+        )
+        assert _run(batch).status == BatchStatus.DONE
+    _validate_all(compiled, ["gvcn", "hieu_truong", "con_dau"])
+    token.delete()
