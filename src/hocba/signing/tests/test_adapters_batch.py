@@ -290,7 +290,7 @@ def test_school_seal_on_a_server_token_seals_the_school(
             purpose=CertificatePurpose.SEAL,
             school=world.own.school,
             staff=None,
-            module_path="/tmp/evil.so",
+            module_path="/home/someone/evil.so",
             token_label="con-dau-a",
             pin=token.pin,
         )
