@@ -318,6 +318,34 @@ def _issue_signing_credential(
     _write(cert_path, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
 
 
+def issue_signing_certificate(
+    issuer: x509.Certificate,
+    issuer_key: ec.EllipticCurvePrivateKey,
+    common_name: str,
+    public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey,
+    *,
+    serial: str | None = None,
+    organisation: str | None = DEMO_ORGANISATION,
+    now: dt.datetime | None = None,
+) -> x509.Certificate:
+    """A signing certificate for a key made elsewhere (on a token, at a remote service), issued
+    by the demo issuing CA: the same profile as the demo's own personal certificates."""
+    now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    attributes = [x509.NameAttribute(NameOID.COUNTRY_NAME, "VN")]
+    if organisation:
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, _nfc(organisation)))
+    if serial:
+        attributes.append(_serial_number(serial))
+    attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, _nfc(common_name)))
+    builder = _leaf_builder(
+        x509.Name(attributes), public_key, _Authority(issuer, issuer_key), now
+    ).add_extension(
+        x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, DOCUMENT_SIGNING]),
+        critical=False,
+    )
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
 def _leaf_builder(
     subject: x509.Name,
     public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey,

@@ -6,6 +6,7 @@ Thin views: permissions and every state change live in :mod:`hocba.signing.servi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from hocba.common.errors import DomainError
 from hocba.schools import access
-from hocba.schools.models import Role, School, SchoolClass
+from hocba.schools.models import Role, School, SchoolClass, Staff
 from hocba.schools.selectors import current_school_year
 from hocba.signing import registry, selectors, services
 from hocba.signing.models import (
@@ -196,20 +197,21 @@ def certificate_register(request: HttpRequest) -> HttpResponse:
     return redirect("web:signing_certificates")
 
 
-@login_required
-@require_POST
-def certificate_register_remote(request: HttpRequest) -> HttpResponse:
-    form = RemoteForm(request.POST)
+def _register(
+    request: HttpRequest,
+    form: forms.Form,
+    register: Callable[[Staff, School], SigningCertificate],
+) -> HttpResponse:
+    """Validate ``form``, run ``register`` for the user's staff record, report the outcome."""
     staff = access.staff_of(request.user)
-    if staff is None or staff.school is None:
+    school = staff.school if staff is not None else None
+    if staff is None or school is None:
         messages.error(request, _("Chỉ cán bộ của một trường mới đăng ký chứng thư số ở đây."))
     elif not form.is_valid():
         _report_errors(request, form)
     else:
         try:
-            registered = registry.register_remote(
-                request.user, school=staff.school, staff=staff, **form.cleaned_data
-            )
+            registered = register(staff, school)
         except DomainError as error:
             messages.error(request, error.message)
         else:
@@ -218,6 +220,19 @@ def certificate_register_remote(request: HttpRequest) -> HttpResponse:
                 _("Đã đăng ký chứng thư số “%(name)s”.") % {"name": registered.subject_name},
             )
     return redirect("web:signing_certificates")
+
+
+@login_required
+@require_POST
+def certificate_register_remote(request: HttpRequest) -> HttpResponse:
+    form = RemoteForm(request.POST)
+    return _register(
+        request,
+        form,
+        lambda staff, school: registry.register_remote(
+            request.user, school=school, staff=staff, **form.cleaned_data
+        ),
+    )
 
 
 @login_required
@@ -225,28 +240,17 @@ def certificate_register_remote(request: HttpRequest) -> HttpResponse:
 def certificate_register_token(request: HttpRequest) -> HttpResponse:
     """The school seal on a token or HSM attached to the server (principal only)."""
     form = TokenForm(request.POST)
-    staff = access.staff_of(request.user)
-    if staff is None or staff.school is None:
-        messages.error(request, _("Chỉ cán bộ của một trường mới đăng ký chứng thư số ở đây."))
-    elif not form.is_valid():
-        _report_errors(request, form)
-    else:
-        try:
-            registered = registry.register_token(
-                request.user,
-                purpose=CertificatePurpose.SEAL,
-                school=staff.school,
-                staff=None,
-                **form.cleaned_data,
-            )
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(
-                request,
-                _("Đã đăng ký chứng thư số “%(name)s”.") % {"name": registered.subject_name},
-            )
-    return redirect("web:signing_certificates")
+    return _register(
+        request,
+        form,
+        lambda _staff, school: registry.register_token(
+            request.user,
+            purpose=CertificatePurpose.SEAL,
+            school=school,
+            staff=None,
+            **form.cleaned_data,
+        ),
+    )
 
 
 @login_required

@@ -45,7 +45,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hocba.signing.adapters.csc import (
     HASH_SHA256,
@@ -54,7 +53,12 @@ from hocba.signing.adapters.csc import (
     SIGN_RSA_SHA256,
     CscClient,
 )
-from hocba.signing.pki import DOCUMENT_SIGNING, DemoPki, init_demo_pki, load_certificate
+from hocba.signing.pki import (
+    DemoPki,
+    init_demo_pki,
+    issue_signing_certificate,
+    load_certificate,
+)
 
 USERNAME = "a_gvcn"
 PASSWORD = "mật-khẩu-thử"
@@ -604,49 +608,11 @@ def issue_ec_credential(
     issuing_key = serialization.load_pem_private_key(pki.issuing_key.read_bytes(), password=None)
     assert isinstance(issuing_key, ec.EllipticCurvePrivateKey)
     issuing = load_certificate(pki.issuing_cert)
-    root = load_certificate(pki.root_cert)
     key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    subject = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "hocba DEMO — NOT FOR PRODUCTION"),
-            x509.NameAttribute(NameOID.SERIAL_NUMBER, serial),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
+    certificate = issue_signing_certificate(
+        issuing, issuing_key, common_name, key.public_key(), serial=serial
     )
-    usage = x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=True,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    )
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuing.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(min(now + dt.timedelta(days=365), issuing.not_valid_after_utc))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(usage, critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, DOCUMENT_SIGNING]),
-            critical=False,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuing_key.public_key()), False
-        )
-        .sign(issuing_key, hashes.SHA256())
-    )
-    return key, [certificate, issuing, root]
+    return key, [certificate, issuing, load_certificate(pki.root_cert)]
 
 
 def make_credentials(folder: Path) -> CscCredentials:

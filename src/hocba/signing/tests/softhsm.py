@@ -22,7 +22,6 @@ Without SoftHSM the tests are skipped, except under ``CI=true`` where they fail.
 
 from __future__ import annotations
 
-import datetime as dt
 import glob
 import os
 import shutil
@@ -37,17 +36,21 @@ import pkcs11
 import pytest
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
 from pkcs11 import Attribute, KeyType
 from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
 from pkcs11.util.rsa import decode_rsa_private_key, decode_rsa_public_key
 from pkcs11.util.x509 import decode_x509_certificate
 
 from hocba.signing.adapters.pkcs11 import Pkcs11Signer, refresh_tokens
-from hocba.signing.pki import DemoPki, init_demo_pki, load_certificate
+from hocba.signing.pki import (
+    DemoPki,
+    init_demo_pki,
+    issue_signing_certificate,
+    load_certificate,
+)
 
 SOFTHSM_MODULE_ENV = "HOCBA_SOFTHSM_MODULE"
 SOFTHSM_CANDIDATES = (
@@ -222,37 +225,7 @@ class SoftHsmToken:
 def _issue(
     public_key: ec.EllipticCurvePublicKey, issuer: x509.Certificate, issuer_key: Any, name: str
 ) -> x509.Certificate:
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    subject = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-            x509.NameAttribute(NameOID.COMMON_NAME, name),
-        ]
-    )
-    usage = x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=True,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    )
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer.subject)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(min(now + dt.timedelta(days=365), issuer.not_valid_after_utc))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(usage, critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .sign(issuer_key, hashes.SHA256())
-    )
+    return issue_signing_certificate(issuer, issuer_key, name, public_key, organisation=None)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,8 @@ import pytest
 import time_machine
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -45,7 +44,7 @@ from hocba.signing.models import (
     SigningItem,
     SigningStep,
 )
-from hocba.signing.pki import CRL_URL, DEMO_ORGANISATION, DOCUMENT_SIGNING, DemoPki
+from hocba.signing.pki import DemoPki, issue_signing_certificate
 from hocba.signing.pki import load_certificate as load_pem_certificate
 from hocba.signing.registry import trust_store
 from hocba.signing.tests.conftest import PIN
@@ -507,53 +506,7 @@ def _teacher_certificate(
     issuer: x509.Certificate,
     issuer_key: ec.EllipticCurvePrivateKey,
 ) -> x509.Certificate:
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    subject = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEMO_ORGANISATION),
-            x509.NameAttribute(NameOID.COMMON_NAME, "Nguyễn Văn A"),
-        ]
-    )
-    usage = x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=True,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    )
-    crl_point = x509.DistributionPoint(
-        full_name=[x509.UniformResourceIdentifier(CRL_URL)],
-        relative_name=None,
-        reasons=None,
-        crl_issuer=None,
-    )
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer.subject)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(min(now + dt.timedelta(days=365), issuer.not_valid_after_utc))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(usage, critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, DOCUMENT_SIGNING]),
-            critical=False,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-            critical=False,
-        )
-        .add_extension(x509.CRLDistributionPoints([crl_point]), critical=False)
-        .sign(issuer_key, hashes.SHA256())
-    )
+    return issue_signing_certificate(issuer, issuer_key, "Nguyễn Văn A", public_key)
 
 
 def teacher_rsa_on_token(hsm: SoftHsm, pki: DemoPki, label: str) -> SoftHsmToken:

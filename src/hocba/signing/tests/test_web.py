@@ -15,6 +15,9 @@ from hocba.signing.batch import run_batch
 from hocba.signing.models import BatchStatus, SigningBatch, SigningCertificate, SigningStep
 from hocba.signing.pki import DemoPki
 from hocba.signing.tests.conftest import PIN, Registered
+from hocba.signing.tests.test_adapters_batch import CSC_PASSWORD, CSC_USER, smartca
+
+__all__ = ["smartca"]  # a fixture, imported for pytest
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +166,21 @@ def test_school_page_counts_and_foreign_batches_hidden(
     outsider = _client(world.foreign.users["principal"])
     assert outsider.get(reverse("web:signing_batch", args=[batch.pk])).status_code == 404
     assert outsider.post(reverse("web:signing_cancel", args=[batch.pk])).status_code == 404
+
+
+def test_teacher_registers_a_remote_signing_account_from_the_page(
+    registered: Registered, smartca: Any
+) -> None:
+    world = registered.world
+    client = _client(world.own.users["homeroom_teacher"])
+    form = {
+        "base_url": smartca.base_url,
+        "username": CSC_USER,
+        "password": CSC_PASSWORD,
+        "credential_id": "ec",
+    }
+    response = client.post(reverse("web:signing_remote"), form, follow=True)
+    assert "Đã đăng ký chứng thư số" in response.content.decode()
+    assert SigningCertificate.objects.filter(adapter="csc", key_algorithm="ec").count() == 1
+    response = client.post(reverse("web:signing_remote"), form | {"password": "sai"}, follow=True)
+    assert "không đúng" in response.content.decode()
