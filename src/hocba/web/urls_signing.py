@@ -8,9 +8,7 @@ urlpatterns = [
     path("chu-ky-so/", views_signing.certificates, name="signing_certificates"),
     path("chu-ky-so/dang-ky/", views_signing.certificate_register, name="signing_register"),
     path("chu-ky-so/tu-xa/", views_signing.certificate_register_remote, name="signing_remote"),
-    path(
-        "chu-ky-so/thiet-bi/", views_signing.certificate_register_token, name="signing_token"
-    ),
+    path("chu-ky-so/thiet-bi/", views_signing.certificate_register_token, name="signing_token"),
     path(
         "chu-ky-so/<int:certificate_id>/ngung-dung/",
         views_signing.certificate_retire,
