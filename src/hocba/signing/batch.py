@@ -170,7 +170,12 @@ def _end(batch: SigningBatch, attempt: int, status: str, message: str, *, wipe: 
         fields["authorisation"] = None
     if status in {BatchStatus.DONE, BatchStatus.CANCELLED}:
         fields["finished_at"] = timezone.now()
-    SigningBatch.objects.filter(pk=batch.pk, attempt=attempt).update(**fields)
+    ended = SigningBatch.objects.filter(pk=batch.pk, attempt=attempt).update(**fields)
+    if ended and status == BatchStatus.DONE and batch.step == SigningStep.SEAL:
+        # Sealed records get their long-term validation data as a job of its own.
+        from hocba.signing import tasks
+
+        transaction.on_commit(lambda: tasks.add_long_term_validation.enqueue(batch.pk))
 
 
 def _fail_item(batch: SigningBatch, item: SigningItem, message: str) -> None:

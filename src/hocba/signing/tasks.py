@@ -2,12 +2,39 @@
 
 from __future__ import annotations
 
+import logging
+
 from django_tasks import task
 
 from hocba.signing.batch import run_batch
+
+logger = logging.getLogger(__name__)
 
 
 @task()
 def sign_batch(batch_id: int) -> None:
     """Work one signing batch (:func:`hocba.signing.batch.run_batch`)."""
     run_batch(batch_id)
+
+
+@task()
+def add_long_term_validation(batch_id: int) -> None:
+    """PAdES B-LTA for the records a seal batch sealed (:mod:`hocba.signing.longterm`).
+
+    Records already augmented are skipped, so running it again (or after a failure) is safe.
+    """
+    from hocba.signing import longterm, registry
+    from hocba.signing.models import ItemState, SigningItem
+    from hocba.signing.tsa import configured_timestamper
+
+    record_ids = list(
+        SigningItem.objects.filter(batch_id=batch_id, state=ItemState.SIGNED).values_list(
+            "record_id", flat=True
+        )
+    )
+    done, failed = longterm.augment_sealed(
+        record_ids, trust=registry.trust_store(), timestamper=configured_timestamper()
+    )
+    logger.info(
+        "long-term validation for batch %s: %s added, %s failed", batch_id, done, len(failed)
+    )

@@ -101,3 +101,19 @@ def test_sealed_records_get_validation_data_and_a_document_timestamp(
             signature.field_name,
             result.ades_subindic,
         )
+
+
+def test_a_finished_seal_batch_queues_the_long_term_step(
+    registered: Registered, compiled: list[YearRecord], django_capture_on_commit_callbacks: Any
+) -> None:
+    from hocba.signing import tasks
+
+    _sign(registered, SigningStep.TEACHER, "homeroom_teacher")
+    _sign(registered, SigningStep.PRINCIPAL, "principal")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        seal = _sign(registered, SigningStep.SEAL, "principal")
+    assert len(callbacks) == 2  # the batch's own task, then the long-term step after it
+    tasks.add_long_term_validation.call(seal.pk)
+    assert LongTermValidation.objects.count() == 3
+    tasks.add_long_term_validation.call(seal.pk)  # again: nothing to do, nothing duplicated
+    assert LongTermValidation.objects.count() == 3
