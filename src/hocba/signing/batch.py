@@ -32,6 +32,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django_tasks import default_task_backend
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
@@ -39,7 +40,7 @@ from hocba.common.errors import DomainError
 from hocba.documents.render import RenderError, render_stamp, render_year_record
 from hocba.records.models import YearRecord
 from hocba.signing import pades, registry, vault
-from hocba.signing.adapters import SignerAdapter, SignerError, WrongPin
+from hocba.signing.adapters import ConfirmationPending, SignerAdapter, SignerError, WrongPin
 from hocba.signing.models import (
     AdapterKind,
     BatchStatus,
@@ -166,7 +167,7 @@ def _beat(batch: SigningBatch, attempt: int) -> None:
 
 def _end(batch: SigningBatch, attempt: int, status: str, message: str, *, wipe: bool) -> None:
     fields: dict[str, Any] = {"status": status, "message": message, "heartbeat_at": timezone.now()}
-    if wipe or status != BatchStatus.WAITING:
+    if wipe or status in {BatchStatus.DONE, BatchStatus.CANCELLED}:
         fields["authorisation"] = None
     if status in {BatchStatus.DONE, BatchStatus.CANCELLED}:
         fields["finished_at"] = timezone.now()
@@ -180,9 +181,9 @@ def _end(batch: SigningBatch, attempt: int, status: str, message: str, *, wipe: 
 
 def _fail_item(batch: SigningBatch, item: SigningItem, message: str) -> None:
     with transaction.atomic():
-        updated = SigningItem.objects.filter(pk=item.pk, state=ItemState.PENDING).update(
-            state=ItemState.FAILED, error=message
-        )
+        updated = SigningItem.objects.filter(
+            pk=item.pk, state__in=[ItemState.PENDING, ItemState.PREPARED]
+        ).update(state=ItemState.FAILED, error=message, prepared_pdf=None)
         if updated:
             SigningBatch.objects.filter(pk=batch.pk).update(failed_count=F("failed_count") + 1)
 
@@ -305,6 +306,56 @@ def _signer_name(batch: SigningBatch, certificate: Any) -> str:
     return staff.full_name if staff is not None else str(certificate.subject.human_friendly)
 
 
+# --- remote confirmation ---------------------------------------------------------------------
+
+CONFIRMATION_POLL_SECONDS = 10
+
+
+def _awaiting_confirmation(
+    batch: SigningBatch,
+) -> list[tuple[SigningItem, pades.PreparedSignature, dt.datetime]]:
+    items = batch.items.filter(state=ItemState.PREPARED).select_related("record__school")
+    kept = []
+    for item in items:
+        state = item.prepared_state or {}
+        if item.prepared_pdf is None or "pades" not in state:
+            continue
+        prepared = pades.PreparedSignature.from_state(state["pades"], bytes(item.prepared_pdf))
+        kept.append((item, prepared, dt.datetime.fromisoformat(state["when"])))
+    return kept
+
+
+def _wait_for_confirmation(
+    batch: SigningBatch,
+    prepared: Sequence[tuple[SigningItem, pades.PreparedSignature, dt.datetime]],
+    secret: dict[str, Any],
+    pending: ConfirmationPending,
+) -> Stop:
+    """Keep the prepared documents and the pending request; poll again shortly."""
+    with transaction.atomic():
+        for item, document, when in prepared:
+            SigningItem.objects.filter(pk=item.pk).update(
+                state=ItemState.PREPARED,
+                prepared_pdf=document.prepared_pdf,
+                prepared_state={"pades": document.state(), "when": when.isoformat()},
+            )
+        state = getattr(pending, "state", None)
+        SigningBatch.objects.filter(pk=batch.pk).update(
+            authorisation=vault.seal({**secret, "pending": state} if state else secret)
+        )
+    can_poll = default_task_backend.supports_defer and state is not None
+    return Stop(
+        pending.message, status=BatchStatus.QUEUED if can_poll else BatchStatus.WAITING, wipe=False
+    )
+
+
+def _poll_again(batch_id: int) -> None:
+    from hocba.signing import tasks
+
+    run_after = timezone.now() + dt.timedelta(seconds=CONFIRMATION_POLL_SECONDS)
+    transaction.on_commit(lambda: tasks.sign_batch.using(run_after=run_after).enqueue(batch_id))
+
+
 def run_batch(batch_id: int) -> None:
     claimed = _claim(batch_id)
     if claimed is None:
@@ -329,20 +380,32 @@ def run_batch(batch_id: int) -> None:
         request = signature_request(batch, signer_name, when)
         while True:
             _beat(batch, attempt)
-            items = list(
-                batch.items.filter(state=ItemState.PENDING)
-                .select_related("record__school")
-                .prefetch_related("record__signatures")[:CHUNK_SIZE]
-            )
-            if not items:
-                break
-            prepared = prepare_items(batch, items, request, certificate, chain)
-            if not prepared:
-                continue
-            values = adapter.sign_digests([p.tbs_digest for _, p in prepared])
+            # Documents prepared before a remote confirmation was asked for are finished as
+            # they are: the confirmation covers exactly their digests.
+            prepared, chunk_when = _awaiting_confirmation(batch), when
+            if prepared:
+                chunk_when = prepared[0][2]
+            else:
+                items = list(
+                    batch.items.filter(state=ItemState.PENDING)
+                    .select_related("record__school")
+                    .prefetch_related("record__signatures")[:CHUNK_SIZE]
+                )
+                if not items:
+                    break
+                prepared = [
+                    (item, p, when)
+                    for item, p in prepare_items(batch, items, request, certificate, chain)
+                ]
+                if not prepared:
+                    continue
+            try:
+                values = adapter.sign_digests([p.tbs_digest for _, p, _when in prepared])
+            except ConfirmationPending as pending:
+                raise _wait_for_confirmation(batch, prepared, secret, pending) from None
             results = asyncio.run(
                 pades.finish_many(
-                    [(p, v) for (_, p), v in zip(prepared, values, strict=True)],
+                    [(p, v) for (_, p, _when), v in zip(prepared, values, strict=True)],
                     certificate,
                     chain,
                     timestamper,
@@ -353,7 +416,7 @@ def run_batch(batch_id: int) -> None:
                     _("Dịch vụ cấp dấu thời gian không trả lời. Hãy thử lại sau ít phút."),
                     wipe=False,
                 )
-            for (item, _prepared), result in zip(prepared, results, strict=True):
+            for (item, _prepared, _when), result in zip(prepared, results, strict=True):
                 if isinstance(result, BaseException):
                     _fail_item(
                         batch,
@@ -362,12 +425,14 @@ def run_batch(batch_id: int) -> None:
                         % {"error": str(result) or type(result).__name__},
                     )
                 else:
-                    commit_signature(batch, item, result, signer_name=signer_name, when=when)
+                    commit_signature(batch, item, result, signer_name=signer_name, when=chunk_when)
         _end(batch, attempt, BatchStatus.DONE, "", wipe=True)
     except Superseded:
         logger.info("signing batch %s: attempt %s superseded", batch_id, attempt)
     except Stop as stop:
         _end(batch, attempt, stop.status, stop.message, wipe=stop.wipe)
+        if stop.status == BatchStatus.QUEUED:
+            _poll_again(batch.pk)
     except SignerError as error:
         # Wrong PIN, token removed, confirmation pending/expired/rejected: resumable.
         _end(batch, attempt, BatchStatus.WAITING, error.message, wipe=isinstance(error, WrongPin))

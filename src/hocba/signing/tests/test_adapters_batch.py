@@ -322,3 +322,27 @@ def test_school_seal_on_a_server_token_seals_the_school(
         assert _run(batch).status == BatchStatus.DONE
     _validate_all(compiled, ["gvcn", "hieu_truong", "con_dau"])
     token.delete()
+
+
+def test_a_slow_phone_confirmation_is_polled_and_the_same_documents_are_finished(
+    registered: Registered,
+    compiled: list[YearRecord],
+    smartca: CscTestServer,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    certificate = _register_csc(registered, smartca, "rsa")
+    smartca.confirmation = Confirmation(mode="manual", expires_after=60)
+    batch = _teacher_batch(registered, certificate, CSC_PASSWORD)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        batch = _run(batch)
+    # Still waiting for the phone: the documents stay prepared, a poll is scheduled.
+    assert batch.status == BatchStatus.QUEUED and batch.message
+    assert len(callbacks) == 1 and batch.authorisation is not None
+    assert set(batch.items.values_list("state", flat=True)) == {"prepared"}
+    assert not RecordSignature.objects.exists()
+
+    smartca.confirm()
+    batch = _run(batch)
+    assert (batch.status, batch.done_count) == (BatchStatus.DONE, 3)
+    assert smartca.count("credentials/authorize") == 1  # one confirmation, never asked again
+    _validate_all(compiled, ["gvcn"])
