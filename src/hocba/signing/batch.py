@@ -138,7 +138,7 @@ def _appearance(batch: SigningBatch, signer_name: str, when: dt.datetime) -> pad
 def _claim(batch_id: int) -> tuple[SigningBatch, int] | None:
     with transaction.atomic():
         batch = (
-            SigningBatch.objects.select_for_update()
+            SigningBatch.objects.select_for_update(of=("self",))
             .select_related("certificate", "school", "school_class")
             .filter(pk=batch_id)
             .first()
@@ -195,7 +195,9 @@ def commit_signature(
     rule = STEP_RULES[SigningStep(batch.step)]
     with transaction.atomic():
         record = (
-            YearRecord.objects.select_for_update().select_related("school").get(pk=item.record_id)
+            YearRecord.objects.select_for_update(of=("self",))
+            .select_related("school")
+            .get(pk=item.record_id)
         )
         if (
             record.status != rule.before
@@ -265,38 +267,6 @@ def prepare_items(
             message = getattr(error, "message", None) or str(error)
             _fail_item(batch, item, message)
     return prepared
-
-
-def sign_chunk(
-    pdfs: Sequence[bytes],
-    request: pades.SignatureRequest,
-    adapter: SignerAdapter,
-    timestamper: Any,
-) -> list[bytes | BaseException]:
-    """One chunk's signatures: prepare each PDF, sign all digests in one call, finish them all.
-
-    A document that cannot be prepared or finished gets its exception in its place; a failure of
-    the key (:class:`SignerError`) is raised.
-    """
-    certificate, chain = adapter.certificate, list(adapter.chain)
-    prepared: list[pades.PreparedSignature | BaseException] = []
-    for pdf in pdfs:
-        try:
-            prepared.append(pades.prepare_signature(pdf, request, certificate, chain))
-        except (DomainError, SigningError) as error:
-            prepared.append(error)
-    ready = [p for p in prepared if isinstance(p, pades.PreparedSignature)]
-    values = adapter.sign_digests([p.tbs_digest for p in ready]) if ready else []
-    finished = iter(
-        asyncio.run(
-            pades.finish_many(
-                list(zip(ready, values, strict=True)), certificate, chain, timestamper
-            )
-        )
-        if ready
-        else []
-    )
-    return [p if isinstance(p, BaseException) else next(finished) for p in prepared]
 
 
 def _signer_name(batch: SigningBatch, certificate: Any) -> str:
