@@ -54,9 +54,15 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from hocba.signing.adapters import DIGEST_ALGORITHM, SignerError, signature_mechanism
 
-# Room for the CMS container, as hex in the file: the signer's chain (3 certificates), the
-# signature and the timestamp token with the TSA's chain fit in well under 8 KB of DER.
+# Room for the CMS container, as hex in the file (two characters a byte), at least. The demo's
+# containers take 6.5 KB of DER with RSA-2048, 5.8 KB with ECDSA P-256 (the signer's three
+# certificates 2.2 KB, the timestamp token with the TSA's chain 3.1 KB); :func:`_bytes_reserved`
+# reserves more for a longer chain, so a production CA's certificates still fit.
 BYTES_RESERVED = 16_384
+# DER bytes allowed for the RFC 3161 token (TSTInfo, the TSA's signature and certificates) and
+# for the rest of the SignedData (signed attributes, algorithm identifiers, structure).
+TIMESTAMP_ALLOWANCE = 4_096
+CMS_STRUCTURE_ALLOWANCE = 1_024
 
 
 @dataclass(frozen=True)
@@ -210,24 +216,71 @@ async def _prepare(
     )
     try:
         digest, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
-            writer, existing_fields_only=True, bytes_reserved=BYTES_RESERVED
+            writer, existing_fields_only=True, bytes_reserved=_bytes_reserved(certificate, chain)
         )
     except SigningError as error:
         raise SignerError(_signing_error_message(request.field, error)) from error
-    signed_attrs = await signer.signed_attrs(
-        digest.document_digest,
-        DIGEST_ALGORITHM,
-        attr_settings=PdfCMSSignedAttributes(signing_time=request.signing_time),
-        use_pades=True,
-    )
+    signed_attrs = await _signed_attributes(signer, digest.document_digest, request, certificate)
     return PreparedSignature(
         field=request.field,
         prepared_pdf=_bytes_of(output),
         document_digest=digest.document_digest,
         reserved_region_start=digest.reserved_region_start,
         reserved_region_end=digest.reserved_region_end,
-        signed_attrs=signed_attrs.dump(),
+        signed_attrs=signed_attrs,
     )
+
+
+# (certificate SHA-256, signing time) -> (DER signed attributes, the document digest in them)
+_attribute_templates: dict[tuple[bytes, dt.datetime], tuple[bytes, bytes]] = {}
+_DIGEST_PREFIX = b"\x04\x20"  # DER OCTET STRING of 32 bytes: the messageDigest value
+
+
+async def _signed_attributes(
+    signer: signers.ExternalSigner,
+    document_digest: bytes,
+    request: SignatureRequest,
+    certificate: asn1_x509.Certificate,
+) -> bytes:
+    """The DER signed attributes (content type, message digest, signing certificate v2).
+
+    For one signer and signing time they differ only in the 32-byte message digest, whose DER
+    has a fixed length, so the attribute order (DER sorts a SET OF by encoding) never changes.
+    pyHanko builds them in about 15 ms of asn1crypto work; the rest of a batch reuses the first
+    document's bytes with its own digest put in place of the first one's.
+    """
+    key = (certificate.sha256, request.signing_time)
+    template = _attribute_templates.get(key)
+    if template is not None:
+        der, digest = template
+        needle = _DIGEST_PREFIX + digest
+        if len(document_digest) == len(digest) and der.count(needle) == 1:
+            return der.replace(needle, _DIGEST_PREFIX + document_digest)
+    attributes = await signer.signed_attrs(
+        document_digest,
+        DIGEST_ALGORITHM,
+        attr_settings=PdfCMSSignedAttributes(signing_time=request.signing_time),
+        use_pades=True,
+    )
+    der = attributes.dump()
+    if len(_attribute_templates) >= 64:
+        _attribute_templates.clear()
+    _attribute_templates[key] = (der, document_digest)
+    return der
+
+
+def _bytes_reserved(
+    certificate: asn1_x509.Certificate, chain: Sequence[asn1_x509.Certificate]
+) -> int:
+    """Hex characters to reserve: :data:`BYTES_RESERVED`, or more for a long certificate chain.
+
+    Fixed for a given signer, so pyHanko never estimates the size with a dry-run signature (and
+    a dry-run timestamp request).
+    """
+    certificates = sum(len(c.dump()) for c in (certificate, *chain))
+    signature = 2 * ((certificate.public_key.bit_size + 7) // 8) + 16
+    needed = certificates + signature + TIMESTAMP_ALLOWANCE + CMS_STRUCTURE_ALLOWANCE
+    return max(BYTES_RESERVED, 2 * -(-needed // 1024) * 1024)
 
 
 def _bytes_of(output: Any) -> bytes:
@@ -340,7 +393,10 @@ async def finish_many(
 
 # --- a faster hex string reader for pyHanko ------------------------------------------------------
 
-_pyhanko_read_hex_string = generic.read_hex_string_from_stream
+# pyHanko's own reader (also when this module is imported again after patching it).
+_pyhanko_read_hex_string = getattr(
+    generic.read_hex_string_from_stream, "pyhanko_original", generic.read_hex_string_from_stream
+)
 _HEX_DIGITS = generic.HEX_DIGITS
 
 
@@ -348,16 +404,18 @@ def _read_hex_string_from_stream(stream: Any) -> Any:
     """pyHanko's ``read_hex_string_from_stream``, reading blocks instead of byte by byte.
 
     Every signature dictionary carries its CMS container as a hex string of ``BYTES_RESERVED``
-    characters; pyHanko reads it one token at a time (about 60 ms per 32 KB), and signing a
-    document reads the earlier signatures' dictionaries (the certification signature's DocMDP).
+    characters, which pyHanko reads one token at a time, and signing a document reads the
+    earlier signatures' dictionaries (the certification signature's DocMDP).
     The result is the same; anything unusual (a comment, a bad digit, no end) goes to pyHanko's
     own reader, which raises its usual errors.
     """
     start = stream.tell()
     stream.read(1)  # "<"
     blocks = []
+    size = 256  # most hex strings are short (file IDs); a signature's runs to BYTES_RESERVED
     while True:
-        block = stream.read(16_384)
+        block = stream.read(size)
+        size = 16_384
         end = block.find(b">")
         if end >= 0:
             blocks.append(block[:end])
@@ -376,4 +434,5 @@ def _read_hex_string_from_stream(stream: Any) -> Any:
     return generic.pdf_string(binascii.unhexlify(digits))
 
 
+_read_hex_string_from_stream.pyhanko_original = _pyhanko_read_hex_string  # type: ignore[attr-defined]
 generic.read_hex_string_from_stream = _read_hex_string_from_stream
