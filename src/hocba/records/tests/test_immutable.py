@@ -79,3 +79,37 @@ def test_the_database_stays_usable_after_a_refusal(record: YearRecord) -> None:
     with transaction.atomic():
         YearRecord.objects.filter(pk=record.pk).update(status=YearRecordStatus.REVOKED)
     assert YearRecord.objects.get(pk=record.pk).status == YearRecordStatus.REVOKED
+
+
+@pytest.mark.parametrize(
+    ("start", "target", "allowed"),
+    [
+        ("issued", "superseded", True),
+        ("issued", "revoked", True),
+        ("issued", "sealed", False),
+        ("issued", "compiled", False),
+        ("superseded", "issued", False),
+        ("revoked", "issued", False),
+        ("sealed", "issued", True),
+    ],
+)
+def test_an_issued_status_only_moves_forward(
+    record: YearRecord, start: str, target: str, allowed: bool
+) -> None:
+    YearRecord.objects.filter(pk=record.pk).update(status="sealed")
+    if start != "sealed":
+        YearRecord.objects.filter(pk=record.pk).update(status="issued")
+        if start != "issued":
+            YearRecord.objects.filter(pk=record.pk).update(status=start)
+    if allowed:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE records_yearrecord SET status = %s WHERE id = %s", [target, record.pk]
+            )
+        assert _row(record.pk)["status"] == target  # type: ignore[index]
+        return
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE records_yearrecord SET status = %s WHERE id = %s", [target, record.pk]
+        )
+    assert _row(record.pk)["status"] == start  # type: ignore[index]
