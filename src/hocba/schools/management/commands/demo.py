@@ -139,8 +139,8 @@ class Command(BaseCommand):
         call_command("createcachetable", verbosity=quieter, stdout=self.stdout)
         self.stdout.write(_("Tạo dữ liệu demo…"))
         summary = seed_demo(stdout=self.stdout)
-        self._seed_pki()
-        self._seed_ready_class()
+        pki = self._seed_pki()
+        self._seed_records(pki)
         text = render_summary(summary, url_for(options["addrport"]), color=self.stdout.isatty())
         self.stdout.write(text, ending="")
         if not options["no_serve"]:
@@ -154,22 +154,32 @@ class Command(BaseCommand):
             finally:
                 stop_worker(worker)
 
-    def _seed_ready_class(self) -> None:
-        """One class finished and compiled, so signing can be tried at once (issue 5)."""
-        from django.db import transaction
-
-        from hocba.records.demo import seed_compiled_class
+    def _seed_records(self, pki: Any) -> None:
+        """Records at every stage: one school issued, one waiting for signatures (issue 5-6)."""
         from hocba.schools.selectors import current_school_year
+        from hocba.signing.demo_records import seed_demo_records
 
         year = current_school_year()
         if year is None:
             return
-        with transaction.atomic():
-            report = seed_compiled_class(year)
-        if report is not None:
-            self.stdout.write(_ready_class_message(report))
+        self.stdout.write(_("Ký số học bạ demo…"))
+        summary = seed_demo_records(pki, year)
+        if summary.compiled or summary.sealed:
+            self.stdout.write(
+                _(
+                    "Học bạ demo: %(compiled)s học bạ được tổng hợp, %(sealed)s học bạ của Trường "
+                    "Tiểu học Dịch Vọng A đã được giáo viên, Hiệu trưởng ký và đóng dấu."
+                )
+                % {"compiled": summary.compiled, "sealed": summary.sealed}
+            )
+        self.stdout.write(
+            _(
+                "Thử ký số: gv.nghiatan.4a ký lớp 4A; ht.nghiatan ký và đóng dấu lớp 5A "
+                "(Trường Tiểu học Nghĩa Tân)."
+            )
+        )
 
-    def _seed_pki(self) -> None:
+    def _seed_pki(self) -> Any:
         """Demo certificates for every signer and school (issue 5 §1), clearly not for real use."""
         from hocba.signing.demo import DEMO_PIN, seed_demo_pki
 
@@ -190,15 +200,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 _("Con dấu số của %(school)s: PIN %(pin)s") % {"school": seal.name, "pin": seal.pin}
             )
-
-
-def _ready_class_message(report: object) -> str:
-    from hocba.records.demo import READY_CLASS
-
-    return _("Lớp %(name)s (%(code)s) đã khoá sổ và tổng hợp học bạ: sẵn sàng để ký số.") % {
-        "name": READY_CLASS[1],
-        "code": READY_CLASS[0],
-    }
+        return pki
 
 
 def use_demo_pki_services(url: str) -> None:

@@ -1,0 +1,130 @@
+"""The demo's records at every stage of their life (issues 5 and 6).
+
+- Dịch Vọng A: every class finished and compiled, every computable record signed by its
+  homeroom teacher, the principal and the school seal, with long-term validation data (and issued
+  into the log when the ledger is installed);
+- Nghĩa Tân: class 4A compiled and waiting for its homeroom teacher (``gv.nghiatan.4a``), class
+  5A signed by its teacher and waiting for the principal (``ht.nghiatan``);
+- Kim Liên: nothing compiled yet.
+
+Signing needs a timestamp authority; the demo server is not running yet while the demo is
+seeded, so the demo TSA answers from a thread for the duration. Idempotent: a class that already
+has records is left as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from hocba.assessment import services as assessment_services
+from hocba.assessment.models import Lock
+from hocba.common.errors import DomainError
+from hocba.records.models import YearRecord
+from hocba.records.services import compile_class
+from hocba.schools.demo import DEMO_PASSWORD
+from hocba.schools.models import Role, School, SchoolClass, SchoolYear, Staff
+from hocba.signing import services, tsa
+from hocba.signing.batch import run_batch
+from hocba.signing.demo import DEMO_PIN, default_folder
+from hocba.signing.models import BatchStatus, SigningStep
+from hocba.signing.pki import DemoPki
+
+ISSUED_SCHOOL = "01005101"  # Dịch Vọng A
+WAITING_SCHOOL = "01005102"  # Nghĩa Tân
+WAITING_FOR_TEACHER = "4A"
+WAITING_FOR_PRINCIPAL = "5A"
+
+
+@dataclass
+class DemoRecords:
+    compiled: int = 0
+    sealed: int = 0
+    issued: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def _timestamp_authority(pki: DemoPki) -> Iterator[None]:
+    authority = tsa.DemoTsa.from_files(pki.tsa_cert, pki.tsa_key, (pki.issuing_cert, pki.root_cert))
+    saved = settings.TSA_URL
+    with tsa.serve(authority) as url:
+        settings.TSA_URL = url
+        try:
+            yield
+        finally:
+            settings.TSA_URL = saved
+
+
+def _compile(school_class: SchoolClass) -> int:
+    """Finish and compile a class not compiled yet; how many records it got."""
+    if YearRecord.objects.filter(enrolment__school_class=school_class).exists():
+        return 0
+    teacher = school_class.homeroom_teacher.user if school_class.homeroom_teacher else None
+    if teacher is None:
+        return 0
+    with transaction.atomic():
+        if not Lock.objects.filter(
+            school_class=school_class, is_class_finished=True, unlocked_at__isnull=True
+        ).exists():
+            assessment_services.finish_class(actor=teacher, school_class=school_class)
+        report = compile_class(actor=teacher, school_class=school_class)
+    return len([o for o in report.outcomes if o.outcome != "skipped"])
+
+
+def _sign(actor: Any, step: str, **scope: Any) -> int:
+    """One batch for every record waiting for ``step`` in the scope, worked at once."""
+    school = scope.get("school") or scope["school_class"].school
+    certificate = services.usable_certificates(actor, step, school).first()
+    if certificate is None:
+        return 0
+    pin = DEMO_PIN
+    if step == SigningStep.SEAL:
+        pin = (default_folder() / "schools" / f"{school.code}.pin").read_text().strip()
+    try:
+        batch = services.start_batch(
+            actor, step=step, certificate=certificate, password=DEMO_PASSWORD, pin=pin, **scope
+        )
+    except DomainError:
+        return 0  # nothing waiting for this step
+    run_batch(batch.pk)
+    batch.refresh_from_db()
+    return batch.done_count if batch.status == BatchStatus.DONE else 0
+
+
+def _principal(school: School) -> Any:
+    staff = Staff.objects.filter(school=school, roles__role=Role.PRINCIPAL).select_related("user")
+    first = staff.first()
+    return first.user if first else None
+
+
+def seed_demo_records(pki: DemoPki, school_year: SchoolYear) -> DemoRecords:
+    summary = DemoRecords()
+    classes = SchoolClass.objects.filter(school_year=school_year).select_related(
+        "school", "homeroom_teacher__user"
+    )
+    with _timestamp_authority(pki):
+        issued_school = School.objects.filter(code=ISSUED_SCHOOL).first()
+        if issued_school is not None:
+            for school_class in classes.filter(school=issued_school).order_by("grade", "name"):
+                summary.compiled += _compile(school_class)
+                teacher = school_class.homeroom_teacher
+                if teacher is not None:
+                    _sign(teacher.user, SigningStep.TEACHER, school_class=school_class)
+            principal = _principal(issued_school)
+            if principal is not None:
+                _sign(principal, SigningStep.PRINCIPAL, school=issued_school)
+                summary.sealed += _sign(principal, SigningStep.SEAL, school=issued_school)
+        for name in (WAITING_FOR_TEACHER, WAITING_FOR_PRINCIPAL):
+            waiting = classes.filter(school__code=WAITING_SCHOOL, name=name).first()
+            if waiting is None:
+                continue
+            summary.compiled += _compile(waiting)
+            if name == WAITING_FOR_PRINCIPAL and waiting.homeroom_teacher is not None:
+                _sign(waiting.homeroom_teacher.user, SigningStep.TEACHER, school_class=waiting)
+    return summary
