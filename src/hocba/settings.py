@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "hocba.assessment",
     "hocba.records",
     "hocba.signing",
+    "hocba.ledger",
     "hocba.web",
     "hocba.api",
 ]

@@ -1,8 +1,8 @@
 """The demo's records at every stage of their life (issues 5 and 6).
 
 - Dịch Vọng A: every class finished and compiled, every computable record signed by its
-  homeroom teacher, the principal and the school seal, with long-term validation data (and issued
-  into the log when the ledger is installed);
+  homeroom teacher, the principal and the school seal, given long-term validation data and issued
+  into the transparency log;
 - Nghĩa Tân: class 4A compiled and waiting for its homeroom teacher (``gv.nghiatan.4a``), class
   5A signed by its teacher and waiting for the principal (``ht.nghiatan``);
 - Kim Liên: nothing compiled yet.
@@ -25,7 +25,7 @@ from django.db import transaction
 from hocba.assessment import services as assessment_services
 from hocba.assessment.models import Lock
 from hocba.common.errors import DomainError
-from hocba.records.models import YearRecord
+from hocba.records.models import YearRecord, YearRecordStatus
 from hocba.records.services import compile_class
 from hocba.schools.demo import DEMO_PASSWORD
 from hocba.schools.models import Role, School, SchoolClass, SchoolYear, Staff
@@ -97,6 +97,24 @@ def _sign(actor: Any, step: str, **scope: Any) -> int:
     return batch.done_count if batch.status == BatchStatus.DONE else 0
 
 
+def _issue(school: School, school_year: SchoolYear) -> int:
+    """Long-term validation data, then the log: the school's sealed records become issued."""
+    from hocba.signing import longterm, registry
+    from hocba.signing.tasks import issue_augmented
+    from hocba.signing.tsa import configured_timestamper
+
+    sealed = list(
+        YearRecord.objects.filter(
+            school=school, school_year=school_year, status=YearRecordStatus.SEALED
+        ).values_list("pk", flat=True)
+    )
+    longterm.augment_sealed(
+        sealed, trust=registry.trust_store(), timestamper=configured_timestamper()
+    )
+    issued, _failures = issue_augmented(sealed)
+    return issued
+
+
 def _principal(school: School) -> Any:
     staff = Staff.objects.filter(school=school, roles__role=Role.PRINCIPAL).select_related("user")
     first = staff.first()
@@ -120,6 +138,7 @@ def seed_demo_records(pki: DemoPki, school_year: SchoolYear) -> DemoRecords:
             if principal is not None:
                 _sign(principal, SigningStep.PRINCIPAL, school=issued_school)
                 summary.sealed += _sign(principal, SigningStep.SEAL, school=issued_school)
+            summary.issued += _issue(issued_school, school_year)
         for name in (WAITING_FOR_TEACHER, WAITING_FOR_PRINCIPAL):
             waiting = classes.filter(school__code=WAITING_SCHOOL, name=name).first()
             if waiting is None:

@@ -19,9 +19,11 @@ def sign_batch(batch_id: int) -> None:
 
 @task()
 def add_long_term_validation(batch_id: int) -> None:
-    """PAdES B-LTA for the records a seal batch sealed (:mod:`hocba.signing.longterm`).
+    """PAdES B-LTA for the records a seal batch sealed (:mod:`hocba.signing.longterm`), then
+    issue them into the log (:func:`hocba.ledger.issuing.issue_sealed`).
 
-    Records already augmented are skipped, so running it again (or after a failure) is safe.
+    Records already augmented or issued are skipped, so running it again (or after a failure)
+    is safe; a record whose long-term step failed stays sealed until a later run.
     """
     from hocba.signing import longterm, registry
     from hocba.signing.models import ItemState, SigningItem
@@ -38,3 +40,17 @@ def add_long_term_validation(batch_id: int) -> None:
     logger.info(
         "long-term validation for batch %s: %s added, %s failed", batch_id, done, len(failed)
     )
+    issue_augmented(record_ids)
+
+
+def issue_augmented(record_ids: list[int]) -> tuple[int, list[tuple[int, str]]]:
+    """Issue the sealed records among these that have their long-term validation data."""
+    from hocba.ledger.issuing import issue_sealed
+    from hocba.signing.models import LongTermValidation
+
+    ready = list(
+        LongTermValidation.objects.filter(record_id__in=record_ids).values_list(
+            "record_id", flat=True
+        )
+    )
+    return issue_sealed(ready)

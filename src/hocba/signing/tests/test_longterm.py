@@ -26,6 +26,7 @@ from pyhanko_certvalidator.policy_decl import (
 )
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
+from hocba.ledger.models import IssuedRecord
 from hocba.records.models import YearRecord
 from hocba.signing import longterm, registry
 from hocba.signing.batch import current_pdf
@@ -115,5 +116,8 @@ def test_a_finished_seal_batch_queues_the_long_term_step(
     assert len(callbacks) == 2  # the batch's own task, then the long-term step after it
     tasks.add_long_term_validation.call(seal.pk)
     assert LongTermValidation.objects.count() == 3
+    # ... and the records are issued into the log, with the final PDF's hash.
+    assert set(YearRecord.objects.values_list("status", flat=True)) == {"issued"}
+    assert IssuedRecord.objects.count() == 3
     tasks.add_long_term_validation.call(seal.pk)  # again: nothing to do, nothing duplicated
-    assert LongTermValidation.objects.count() == 3
+    assert (LongTermValidation.objects.count(), IssuedRecord.objects.count()) == (3, 3)

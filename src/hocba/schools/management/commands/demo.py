@@ -167,10 +167,15 @@ class Command(BaseCommand):
         if summary.compiled or summary.sealed:
             self.stdout.write(
                 _(
-                    "Học bạ demo: %(compiled)s học bạ được tổng hợp, %(sealed)s học bạ của Trường "
-                    "Tiểu học Dịch Vọng A đã được giáo viên, Hiệu trưởng ký và đóng dấu."
+                    "Học bạ demo: %(compiled)s học bạ được tổng hợp; %(sealed)s học bạ của Trường "
+                    "Tiểu học Dịch Vọng A được giáo viên, Hiệu trưởng ký, đóng dấu và %(issued)s "
+                    "học bạ đã phát hành (ghi vào sổ cái minh bạch)."
                 )
-                % {"compiled": summary.compiled, "sealed": summary.sealed}
+                % {
+                    "compiled": summary.compiled,
+                    "sealed": summary.sealed,
+                    "issued": summary.issued,
+                }
             )
         self.stdout.write(
             _(
