@@ -181,23 +181,9 @@ def register_agent_certificate(
         staff=staff,
         adapter=AdapterKind.AGENT,
         certificate=certificate,
-        chain=list(chain) or _chain_from_trust_store(certificate),
+        chain=list(chain) or registry.chain_from_trust_store(certificate),
         adapter_config={key: value for key, value in config.items() if value},
     )
-
-
-def _chain_from_trust_store(certificate: asn1_x509.Certificate) -> list[asn1_x509.Certificate]:
-    store = registry.trust_store()
-    known = [*store.intermediates, *store.roots]
-    chain: list[asn1_x509.Certificate] = []
-    current = certificate
-    while current.self_signed == "no" and len(chain) < 5:
-        issuer = next((c for c in known if c.subject == current.issuer and c not in chain), None)
-        if issuer is None:
-            break
-        chain.append(issuer)
-        current = issuer
-    return chain
 
 
 # --- batches ---------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from hocba.schools.demo import DEMO_PASSWORD
 from hocba.schools.models import Role, School, SchoolClass, SchoolYear, Staff
 from hocba.signing import services, tsa
 from hocba.signing.batch import run_batch
-from hocba.signing.demo import DEMO_PIN, default_folder
+from hocba.signing.demo import DEMO_PIN
 from hocba.signing.models import BatchStatus, SigningStep
 from hocba.signing.pki import DemoPki
 
@@ -77,15 +77,13 @@ def _compile(school_class: SchoolClass) -> int:
     return len([o for o in report.outcomes if o.outcome != "skipped"])
 
 
-def _sign(actor: Any, step: str, **scope: Any) -> int:
+def _sign(actor: Any, step: str, pki: DemoPki, **scope: Any) -> int:
     """One batch for every record waiting for ``step`` in the scope, worked at once."""
     school = scope.get("school") or scope["school_class"].school
     certificate = services.usable_certificates(actor, step, school).first()
     if certificate is None:
         return 0
-    pin = DEMO_PIN
-    if step == SigningStep.SEAL:
-        pin = (default_folder() / "schools" / f"{school.code}.pin").read_text().strip()
+    pin = pki.seals[school.code].pin if step == SigningStep.SEAL else DEMO_PIN
     try:
         batch = services.start_batch(
             actor, step=step, certificate=certificate, password=DEMO_PASSWORD, pin=pin, **scope
@@ -133,11 +131,11 @@ def seed_demo_records(pki: DemoPki, school_year: SchoolYear) -> DemoRecords:
                 summary.compiled += _compile(school_class)
                 teacher = school_class.homeroom_teacher
                 if teacher is not None:
-                    _sign(teacher.user, SigningStep.TEACHER, school_class=school_class)
+                    _sign(teacher.user, SigningStep.TEACHER, pki, school_class=school_class)
             principal = _principal(issued_school)
             if principal is not None:
-                _sign(principal, SigningStep.PRINCIPAL, school=issued_school)
-                summary.sealed += _sign(principal, SigningStep.SEAL, school=issued_school)
+                _sign(principal, SigningStep.PRINCIPAL, pki, school=issued_school)
+                summary.sealed += _sign(principal, SigningStep.SEAL, pki, school=issued_school)
             summary.issued += _issue(issued_school, school_year)
         for name in (WAITING_FOR_TEACHER, WAITING_FOR_PRINCIPAL):
             waiting = classes.filter(school__code=WAITING_SCHOOL, name=name).first()
@@ -145,5 +143,5 @@ def seed_demo_records(pki: DemoPki, school_year: SchoolYear) -> DemoRecords:
                 continue
             summary.compiled += _compile(waiting)
             if name == WAITING_FOR_PRINCIPAL and waiting.homeroom_teacher is not None:
-                _sign(waiting.homeroom_teacher.user, SigningStep.TEACHER, school_class=waiting)
+                _sign(waiting.homeroom_teacher.user, SigningStep.TEACHER, pki, school_class=waiting)
     return summary

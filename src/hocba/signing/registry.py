@@ -247,6 +247,22 @@ def register_remote(
     )
 
 
+def chain_from_trust_store(certificate: asn1_x509.Certificate) -> list[asn1_x509.Certificate]:
+    """The issuing CAs (up to the root) of a certificate, from the trust folder: for keys whose
+    token or service hands over the certificate alone."""
+    store = trust_store()
+    known = [*store.intermediates, *store.roots]
+    chain: list[asn1_x509.Certificate] = []
+    current = certificate
+    while current.self_signed == "no" and len(chain) < 5:
+        issuer = next((c for c in known if c.subject == current.issuer and c not in chain), None)
+        if issuer is None:
+            break
+        chain.append(issuer)
+        current = issuer
+    return chain
+
+
 def allowed_pkcs11_modules() -> list[str]:
     """The modules the administrator allows (``HOCBA_PKCS11_MODULES``), else the default one."""
     from hocba.signing.adapters.pkcs11 import default_module_path
@@ -286,8 +302,6 @@ def register_token(
             % {"label": token_label, "n": len(found)}
         )
     entry = found[0]
-    issuers = trust_store()
-    chain = [c for c in issuers.intermediates if c.subject == entry.certificate.issuer]
     return register_certificate(
         actor,
         purpose=purpose,
@@ -295,7 +309,7 @@ def register_token(
         staff=staff,
         adapter=AdapterKind.PKCS11,
         certificate=entry.certificate,
-        chain=chain,
+        chain=chain_from_trust_store(entry.certificate),
         adapter_config={
             "module_path": module_path,
             "token_label": token_label,

@@ -95,7 +95,7 @@ def counts_by_class(school: School, school_year: SchoolYear) -> dict[int, Status
     return counts
 
 
-def certificates_of(user: Any, school: School | None = None) -> QuerySet[SigningCertificate]:
+def certificates_of(user: Any) -> QuerySet[SigningCertificate]:
     personal = SigningCertificate.objects.filter(
         staff__user=user, purpose=CertificatePurpose.PERSONAL
     )
