@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "hocba.records",
     "hocba.signing",
     "hocba.ledger",
+    "hocba.verification",
     "hocba.web",
     "hocba.api",
 ]

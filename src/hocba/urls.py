@@ -7,5 +7,7 @@ urlpatterns = [
     path("quan-tri/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("so-cai/", include("hocba.ledger.urls")),
+    path("", include("hocba.verification.urls")),
     path("", include("hocba.web.urls")),
 ]

@@ -279,8 +279,19 @@ def year_view(document: dict[str, Any], qr_file: str = "qr.svg") -> dict[str, An
         "homeroom_teacher_name": _text(signing.get("homeroom_teacher_name")),
         "short_code": _text(record.get("short_code")),
         "verify_url": _text(record.get("verify_url")),
+        "corrects": corrects_line(record.get("corrects"), record.get("version")),
         "qr_file": qr_file,
     }
+
+
+def corrects_line(corrects: dict[str, Any] | None, version: Any) -> str:
+    """The line a corrected version prints under its QR code ("" for a first issue)."""
+    if not corrects:
+        return ""
+    return (
+        f"Bản đính chính (phiên bản {_text(version)}), thay thế học bạ "
+        f"mã {_text(corrects.get('short_code'))}. Lý do: {_text(corrects.get('reason'))}"
+    )
 
 
 def pupil_view(document: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ more leaves (level ≥ 1); level 0 is ``LogLeaf.leaf_hash``.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -102,3 +103,92 @@ class ProofBundle(models.Model):
 
     def __str__(self) -> str:
         return f"proof of leaf {self.leaf_id} in checkpoint {self.checkpoint_id}"
+
+
+class Supersession(models.Model):
+    """An issued version replaced by its issued correction; the ``superseded`` leaf says so."""
+
+    old = models.OneToOneField(
+        "records.YearRecord", on_delete=models.PROTECT, related_name="supersession"
+    )
+    new = models.OneToOneField(
+        "records.YearRecord", on_delete=models.PROTECT, related_name="supersession_of"
+    )
+    leaf = models.OneToOneField(LogLeaf, on_delete=models.PROTECT, related_name="supersession")
+    reason = models.TextField(_("lý do đính chính"))
+    at = models.DateTimeField(_("thời điểm"))
+
+    def __str__(self) -> str:
+        return f"{self.old_id} superseded by {self.new_id}"
+
+
+class Revocation(models.Model):
+    """An issued version withdrawn for good, with the reason; the ``revoked`` leaf says so."""
+
+    record = models.OneToOneField(
+        "records.YearRecord", on_delete=models.PROTECT, related_name="revocation"
+    )
+    leaf = models.OneToOneField(LogLeaf, on_delete=models.PROTECT, related_name="revocation")
+    reason = models.TextField(_("lý do thu hồi"))
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("người thu hồi"),
+    )
+    at = models.DateTimeField(_("thời điểm"))
+
+    class Meta:
+        verbose_name = _("thu hồi học bạ")
+        verbose_name_plural = _("thu hồi học bạ")
+
+    def __str__(self) -> str:
+        return f"{self.record_id} revoked"
+
+
+class CopyChannel(models.TextChoices):
+    DOWNLOAD = "download", _("Tải tệp PDF")
+    CLASS_ZIP = "class_zip", _("Tải cả lớp")
+    BOOKLET = "booklet", _("Sổ học bạ")
+    PRINT = "print", _("Bản in")
+    EXTRACT = "extract", _("Trích lục")
+
+
+class CopyPurpose(models.TextChoices):
+    PARENT = "parent", _("Cấp cho cha mẹ học sinh")
+    TRANSFER = "transfer", _("Hồ sơ chuyển trường")
+    ARCHIVE = "archive", _("Lưu trữ của nhà trường")
+    CHECK = "check", _("Kiểm tra, đối chiếu")
+    OTHER = "other", _("Mục đích khác")
+
+
+class CopyIssued(models.Model):
+    """One copy of an issued record handed out (issue 6 §6): who, when, how and why.
+
+    The ``copy_issued`` leaf carries the copy's id, so a copy's id (printed or in the file name)
+    leads back to this row and to the issued version it reproduces."""
+
+    copy_id = models.UUIDField(_("mã bản sao"), unique=True)
+    record = models.ForeignKey(
+        "records.YearRecord", on_delete=models.PROTECT, related_name="copies"
+    )
+    leaf = models.OneToOneField(LogLeaf, on_delete=models.PROTECT, related_name="copy")
+    channel = models.CharField(_("hình thức"), max_length=12, choices=CopyChannel.choices)
+    purpose = models.CharField(_("mục đích"), max_length=12, choices=CopyPurpose.choices)
+    note = models.CharField(_("ghi chú"), max_length=200, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("người cấp"),
+    )
+    at = models.DateTimeField(_("thời điểm"))
+
+    class Meta:
+        verbose_name = _("bản sao học bạ")
+        verbose_name_plural = _("bản sao học bạ")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"copy {self.copy_id} of {self.record_id}"

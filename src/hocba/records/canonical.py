@@ -297,8 +297,12 @@ def build_document(
     compiled_at: datetime.datetime,
     verify_base_url: str,
     evaluation: Evaluation | None = None,
+    corrects: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One pupil's year as the canonical document; raises :class:`NotComputable`."""
+    """One pupil's year as the canonical document; raises :class:`NotComputable`.
+
+    ``corrects`` (``version``, ``short_code``, ``reason``) marks a correction of an issued
+    version: the form prints it, so a paper copy says what it replaces."""
     evaluation = evaluation or evaluate_enrolment(enrolment)
     if not evaluation.is_computable:
         raise NotComputable(_("Chưa tính được kết quả cuối năm."), evaluation.missing)
@@ -316,6 +320,7 @@ def build_document(
             "short_code": short_code,
             "compiled_at": local_iso(compiled_at),
             "verify_url": f"{verify_base_url.rstrip('/')}/xac-thuc/{short_code}",
+            **({"corrects": corrects} if corrects else {}),
         },
         "rule_set": rules.version,
         "school_year": school_year.name,

@@ -30,7 +30,8 @@ from django.utils.translation import gettext as _
 from hocba.assessment.year_end import evaluate_enrolment
 from hocba.common.errors import PermissionRefused
 from hocba.documents.render import render_booklet, render_class
-from hocba.records.models import YearRecord, YearRecordStatus
+from hocba.records import selectors
+from hocba.records.models import UNSIGNED_STATUSES, YearRecord, YearRecordStatus
 from hocba.schools import access
 from hocba.schools.models import Enrolment, Pupil, School, SchoolClass, SchoolYear
 from hocba.schools.selectors import class_roster
@@ -78,11 +79,9 @@ class ClassEntry:
 
 def current_records_of_class(school_class: SchoolClass) -> dict[int, YearRecord]:
     """The current (not superseded) record of each enrolment of the class, by enrolment id."""
-    records = (
+    records = selectors.current_versions(
         YearRecord.objects.filter(enrolment__school_class=school_class)
-        .exclude(status=YearRecordStatus.SUPERSEDED)
-        .select_related("pupil")
-    )
+    ).select_related("pupil")
     return {record.enrolment_id: record for record in records}
 
 
@@ -116,8 +115,8 @@ def render_records(records: list[YearRecord]) -> list[bytes]:
 def booklet_records(pupil: Pupil) -> list[YearRecord]:
     """The pupil's current records across years, oldest school year first."""
     return list(
-        YearRecord.objects.filter(pupil=pupil)
-        .exclude(status__in=[YearRecordStatus.SUPERSEDED, YearRecordStatus.REVOKED])
+        selectors.current_versions(YearRecord.objects.filter(pupil=pupil))
+        .exclude(status=YearRecordStatus.REVOKED)
         .select_related("school_year")
         .order_by("school_year__start_year", "pk")
     )
@@ -206,7 +205,7 @@ def _write_class(
                     reasons=tuple(missing_reasons(entry.enrolment)),
                 )
             )
-    pdfs = render_records([entry.record for entry in present if entry.record is not None])
+    pdfs = _class_pdfs([entry.record for entry in present if entry.record is not None])
     for entry, pdf in zip(present, pdfs, strict=True):
         name = f"{folder}/{pupil_filename(entry.position, entry.pupil)}"
         writer.write(name, pdf)
@@ -215,6 +214,8 @@ def _write_class(
         if user is not None:
             # Reads from above the school are audited (no-op for the school's own staff).
             access.log_personal_data_read(user, entry.pupil)
+    if user is not None:
+        _log_copies(user, [entry.record for entry in present if entry.record is not None])
     if booklets:
         for entry in present:
             booklet = render_pupil_booklet(booklet_records(entry.pupil))
@@ -223,6 +224,28 @@ def _write_class(
             report.files.append(name)
             report.booklets += 1
     report.classes += 1
+
+
+def _class_pdfs(records: list[YearRecord]) -> list[bytes]:
+    """Signed records as signed (with their signatures and seal), the others rendered afresh."""
+    from hocba.signing.batch import current_pdf  # signing builds on records
+
+    unsigned = [record for record in records if record.status in UNSIGNED_STATUSES]
+    rendered = iter(render_records(unsigned))
+    return [
+        next(rendered) if record.status in UNSIGNED_STATUSES else current_pdf(record)
+        for record in records
+    ]
+
+
+def _log_copies(user: Any, records: list[YearRecord]) -> None:
+    """Issued records handed out in an export are copies (issue 6 §6), logged as such."""
+    from hocba.ledger import copies  # the ledger builds on records
+    from hocba.ledger.models import CopyChannel, CopyPurpose
+
+    copies.record_copies(
+        actor=user, records=records, channel=CopyChannel.CLASS_ZIP, purpose=CopyPurpose.ARCHIVE
+    )
 
 
 def _classes(school: School, school_year: SchoolYear, class_name: str | None) -> list[SchoolClass]:

@@ -90,10 +90,17 @@ class YearRecord(models.Model):
             models.UniqueConstraint(
                 fields=["record_id", "version"], name="unique_year_record_id_version"
             ),
+            # One version in the works (compiled … sealed) and one issued at a time: during a
+            # correction the issued version stays valid until its replacement is issued.
             models.UniqueConstraint(
                 fields=["enrolment"],
-                condition=~Q(status="superseded"),
-                name="one_current_year_record_per_enrolment",
+                condition=~Q(status__in=["superseded", "issued", "revoked"]),
+                name="one_working_year_record_per_enrolment",
+            ),
+            models.UniqueConstraint(
+                fields=["enrolment"],
+                condition=Q(status="issued"),
+                name="one_issued_year_record_per_enrolment",
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="year_record_version_gte_1"),
         ]
@@ -104,6 +111,88 @@ class YearRecord(models.Model):
     @property
     def is_current(self) -> bool:
         return self.status != YearRecordStatus.SUPERSEDED
+
+    @property
+    def is_issued(self) -> bool:
+        """Issued at some point: issued, or later superseded or revoked after issue."""
+        return self.status in ISSUED_STATUSES
+
+
+# Statuses of a version that was issued (superseded also covers never-issued drafts; callers that
+# care check for the issuance row).
+ISSUED_STATUSES = frozenset(
+    {YearRecordStatus.ISSUED, YearRecordStatus.SUPERSEDED, YearRecordStatus.REVOKED}
+)
+
+
+class CorrectionStatus(models.TextChoices):
+    OPEN = "open", _("Đang đính chính")
+    DONE = "done", _("Đã phát hành bản đính chính")
+    CANCELLED = "cancelled", _("Đã huỷ")
+
+
+class Correction(models.Model):
+    """A principal's request to correct an issued year record (issue 6 §5).
+
+    While open, compiling the class writes a new version of the pupil's record (the issued one
+    stays valid); the new version goes through the same signatures, and issuing it supersedes
+    ``original`` (``hocba.ledger.issuing``) and closes the request.
+    """
+
+    original = models.ForeignKey(
+        YearRecord,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        verbose_name=_("học bạ cần đính chính"),
+    )
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("lý do đính chính"))
+    status = models.CharField(
+        _("trạng thái"),
+        max_length=12,
+        choices=CorrectionStatus.choices,
+        default=CorrectionStatus.OPEN,
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("người yêu cầu"),
+    )
+    requested_at = models.DateTimeField(_("thời điểm yêu cầu"))
+    replacement = models.OneToOneField(
+        YearRecord,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="correction_of",
+        verbose_name=_("phiên bản thay thế"),
+    )
+    closed_at = models.DateTimeField(_("thời điểm kết thúc"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("người kết thúc"),
+    )
+    cancel_reason = models.TextField(_("lý do huỷ"), blank=True)
+
+    class Meta:
+        verbose_name = _("yêu cầu đính chính")
+        verbose_name_plural = _("yêu cầu đính chính")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrolment"],
+                condition=Q(status="open"),
+                name="one_open_correction_per_enrolment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original} ({self.get_status_display()})"
 
 
 class RenderJobKind(models.TextChoices):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from hocba.assessment.models import Lock
 from hocba.records.codes import normalise_short_code
-from hocba.records.models import YearRecord, YearRecordStatus
+from hocba.records.models import Correction, CorrectionStatus, YearRecord, YearRecordStatus
 from hocba.schools import access
 from hocba.schools.models import Enrolment, SchoolClass
 
@@ -31,10 +31,28 @@ def class_is_locked(school_class: SchoolClass) -> bool:
     ).exists()
 
 
+def current_versions(records: QuerySet[YearRecord] | None = None) -> QuerySet[YearRecord]:
+    """Each enrolment's current version: the newest one not superseded. During a correction that
+    is the new version in the works, while the issued one stays valid until it is replaced."""
+    records = YearRecord.objects.all() if records is None else records
+    newer = YearRecord.objects.filter(
+        enrolment=OuterRef("enrolment"), version__gt=OuterRef("version")
+    ).exclude(status=YearRecordStatus.SUPERSEDED)
+    return records.exclude(status=YearRecordStatus.SUPERSEDED).exclude(Exists(newer))
+
+
 def current_record(enrolment: Enrolment) -> YearRecord | None:
+    return current_versions(YearRecord.objects.filter(enrolment=enrolment)).first()
+
+
+def issued_record(enrolment: Enrolment) -> YearRecord | None:
+    return YearRecord.objects.filter(enrolment=enrolment, status=YearRecordStatus.ISSUED).first()
+
+
+def open_correction(enrolment: Enrolment | int) -> Correction | None:
     return (
-        YearRecord.objects.filter(enrolment=enrolment)
-        .exclude(status=YearRecordStatus.SUPERSEDED)
+        Correction.objects.filter(enrolment=enrolment, status=CorrectionStatus.OPEN)
+        .select_related("original")
         .first()
     )
 
@@ -45,11 +63,9 @@ def versions_of(enrolment: Enrolment) -> QuerySet[YearRecord]:
 
 def class_records(school_class: SchoolClass) -> QuerySet[YearRecord]:
     """The current version of each pupil's record in a class."""
-    return (
+    return current_versions(
         YearRecord.objects.filter(enrolment__school_class=school_class)
-        .exclude(status=YearRecordStatus.SUPERSEDED)
-        .select_related("pupil", "enrolment")
-    )
+    ).select_related("pupil", "enrolment")
 
 
 def record_by_short_code(typed: str) -> YearRecord | None:

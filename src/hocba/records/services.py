@@ -9,6 +9,7 @@ never blocks the class and never gets a blank record.
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,14 +121,28 @@ def _compile_pupil(actor: Any, enrolment: Enrolment, now: Any, base_url: str) ->
     if canonical.stored_result_mismatch(enrolment, evaluation):
         reason = _("Kết quả cuối năm đã lưu khác kết quả tính từ điểm hiện tại; hãy tính lại.")
         return _outcome(enrolment, SKIPPED, reasons=(reason,))
+    # The newest version not superseded: during a correction, the issued one until a new version
+    # exists, then that new version.
     current = (
         YearRecord.objects.select_for_update()
         .filter(enrolment=enrolment)
         .exclude(status=YearRecordStatus.SUPERSEDED)
+        .order_by("-version")
         .first()
     )
-    if current is not None:
-        # Same envelope (id, version, code, time) as the stored version: only content differs.
+    correction = selectors.open_correction(enrolment)
+    corrects = (
+        {
+            "version": correction.original.version,
+            "short_code": correction.original.short_code,
+            "reason": correction.reason,
+        }
+        if correction
+        else None
+    )
+    if current is not None and current.status != YearRecordStatus.REVOKED:
+        # Same envelope (id, version, code, time, what it corrects) as the stored version: only
+        # content differs.
         same_envelope = canonical.build_document(
             enrolment,
             record_id=current.record_id,
@@ -136,10 +151,13 @@ def _compile_pupil(actor: Any, enrolment: Enrolment, now: Any, base_url: str) ->
             compiled_at=current.compiled_at,
             verify_base_url=base_url,
             evaluation=evaluation,
+            corrects=_corrects(current),
         )
         if canonical.content_hash(canonical.canonical_bytes(same_envelope)) == current.content_hash:
             return _record_outcome(enrolment, UNCHANGED, current)
-        if current.status not in UNSIGNED_STATUSES:
+        if current.status == YearRecordStatus.ISSUED and correction is not None:
+            pass  # a correction the principal opened: the new version is written below
+        elif current.status not in UNSIGNED_STATUSES:
             reason = _(
                 "Học bạ phiên bản %(v)s đã ký hoặc đã phát hành; dữ liệu mới cần quy trình "
                 "đính chính."
@@ -147,10 +165,16 @@ def _compile_pupil(actor: Any, enrolment: Enrolment, now: Any, base_url: str) ->
             skipped = _record_outcome(enrolment, SKIPPED, current)
             return dataclasses.replace(skipped, reasons=(reason,))
     try:
-        record = _write_version(actor, enrolment, current, now, base_url, evaluation)
+        record = _write_version(actor, enrolment, current, now, base_url, evaluation, corrects)
     except DomainError as error:
         return _outcome(enrolment, SKIPPED, reasons=(error.message,))
     return _record_outcome(enrolment, RECOMPILED if current else COMPILED, record)
+
+
+def _corrects(record: YearRecord) -> dict[str, Any] | None:
+    """The ``corrects`` part a stored version was written with (to rebuild its envelope)."""
+    corrects: dict[str, Any] | None = json.loads(record.canonical_json)["record"].get("corrects")
+    return corrects
 
 
 def _unused_short_code() -> str:
@@ -185,6 +209,7 @@ def _write_version(
     now: Any,
     base_url: str,
     evaluation: Any,
+    corrects: dict[str, Any] | None = None,
 ) -> YearRecord:
     short_code = _unused_short_code()
     record_id = current.record_id if current else uuid.uuid4()
@@ -197,12 +222,16 @@ def _write_version(
         compiled_at=now,
         verify_base_url=base_url,
         evaluation=evaluation,
+        corrects=corrects,
     )
     validate_document(document)
     data = canonical.canonical_bytes(document)
-    if current is not None:
+    if current is not None and current.status in UNSIGNED_STATUSES:
         current.status = YearRecordStatus.SUPERSEDED
         current.save(update_fields=["status"])
+    # An issued version under correction stays issued until its replacement is (ledger.issuing);
+    # a revoked one stays revoked, and the new version does not claim to replace it.
+    supersedes = current if current and current.status != YearRecordStatus.REVOKED else None
     record = YearRecord.objects.create(
         record_id=record_id,
         version=version,
@@ -216,7 +245,7 @@ def _write_version(
         content_hash=canonical.content_hash(data),
         compiled_at=now,
         compiled_by=actor if getattr(actor, "is_authenticated", False) else None,
-        supersedes=current,
+        supersedes=supersedes,
     )
     _audit(actor, enrolment, record, current)
     return record

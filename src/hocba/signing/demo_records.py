@@ -46,6 +46,7 @@ class DemoRecords:
     compiled: int = 0
     sealed: int = 0
     issued: int = 0
+    corrected: str = ""  # short code of the demo's superseded version
     notes: list[str] = field(default_factory=list)
 
 
@@ -113,6 +114,40 @@ def _issue(school: School, school_year: SchoolYear) -> int:
     return issued
 
 
+DEMO_CORRECTION = "Sai nơi sinh so với giấy khai sinh (phụ huynh báo sau khi nhận học bạ)"
+
+
+def _correct_one(school: School, school_year: SchoolYear, principal: Any, pki: DemoPki) -> str:
+    """The life of a correction: the first issued record of the school's first class is
+    corrected (birthplace fixed), re-signed, sealed and issued; its old version is superseded.
+    Returns the old version's short code."""
+    from hocba.records.corrections import request_correction
+
+    record = (
+        YearRecord.objects.filter(
+            school=school, school_year=school_year, status=YearRecordStatus.ISSUED
+        )
+        .select_related("pupil", "enrolment__school_class__homeroom_teacher__user")
+        .order_by("enrolment__school_class__grade", "enrolment__school_class__name", "pk")
+        .first()
+    )
+    school_class = record.enrolment.school_class if record else None
+    if record is None or school_class is None or school_class.homeroom_teacher is None:
+        return ""
+    with transaction.atomic():
+        request_correction(actor=principal, record=record, reason=DEMO_CORRECTION)
+        pupil = record.pupil
+        fixed = "Bệnh viện Phụ sản Hà Nội"
+        pupil.birthplace = fixed if pupil.birthplace != fixed else "Thành phố Hà Nội"
+        pupil.save(update_fields=["birthplace"])
+        compile_class(actor=principal, school_class=school_class)
+    _sign(school_class.homeroom_teacher.user, SigningStep.TEACHER, pki, school_class=school_class)
+    _sign(principal, SigningStep.PRINCIPAL, pki, school=school)
+    _sign(principal, SigningStep.SEAL, pki, school=school)
+    _issue(school, school_year)
+    return record.short_code
+
+
 def _principal(school: School) -> Any:
     staff = Staff.objects.filter(school=school, roles__role=Role.PRINCIPAL).select_related("user")
     first = staff.first()
@@ -137,6 +172,8 @@ def seed_demo_records(pki: DemoPki, school_year: SchoolYear) -> DemoRecords:
                 _sign(principal, SigningStep.PRINCIPAL, pki, school=issued_school)
                 summary.sealed += _sign(principal, SigningStep.SEAL, pki, school=issued_school)
             summary.issued += _issue(issued_school, school_year)
+            if principal is not None and summary.issued:
+                summary.corrected = _correct_one(issued_school, school_year, principal, pki)
         for name in (WAITING_FOR_TEACHER, WAITING_FOR_PRINCIPAL):
             waiting = classes.filter(school__code=WAITING_SCHOOL, name=name).first()
             if waiting is None:

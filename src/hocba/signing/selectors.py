@@ -10,6 +10,7 @@ from django.db.models import Count, QuerySet
 
 from hocba.records.export import class_entries
 from hocba.records.models import YearRecord, YearRecordStatus
+from hocba.records.selectors import current_versions
 from hocba.schools.models import Pupil, School, SchoolClass, SchoolYear
 from hocba.signing.models import (
     CertificatePurpose,
@@ -82,8 +83,7 @@ def class_signing(school_class: SchoolClass) -> list[PupilSigning]:
 def counts_by_class(school: School, school_year: SchoolYear) -> dict[int, StatusCounts]:
     """For each class of the school, how many current records stand at each status."""
     rows = (
-        YearRecord.objects.filter(school=school, school_year=school_year)
-        .exclude(status=YearRecordStatus.SUPERSEDED)
+        current_versions(YearRecord.objects.filter(school=school, school_year=school_year))
         .values("enrolment__school_class_id", "status")
         .annotate(n=Count("pk"))
     )

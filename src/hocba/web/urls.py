@@ -31,4 +31,5 @@ urlpatterns = [
     path("", include("hocba.web.urls_jobs")),
     path("", include("hocba.web.urls_records")),
     path("", include("hocba.web.urls_signing")),
+    path("", include("hocba.web.urls_lifecycle")),
 ]

@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hocba.common.errors import DomainError
+from hocba.ledger import copies
+from hocba.ledger.models import CopyChannel
 from hocba.records import export, selectors
 from hocba.records.codes import normalise_short_code
 from hocba.records.models import YearRecord
@@ -143,6 +145,8 @@ def record_pdf(request: HttpRequest, short_code: str) -> HttpResponse:
     access.log_personal_data_read(request.user, record.pupil)
     # The PDF as it stands after its last signature, or freshly rendered when nobody signed yet.
     response = HttpResponse(current_pdf(record), content_type=PDF)
+    # Viewing an issued record hands out a copy of it: logged (the record page asks the purpose).
+    copies.record_copies(actor=request.user, records=[record], channel=CopyChannel.DOWNLOAD)
     filename = (
         f"{record.enrolment.school_class.name} - {record.pupil.full_name} - "
         f"{record.pupil.ministry_code}.pdf"
@@ -184,6 +188,7 @@ def pupil_booklet(request: HttpRequest, pupil_id: int) -> HttpResponse:
         )
     access.log_personal_data_read(request.user, pupil)
     response = HttpResponse(export.render_pupil_booklet(records), content_type=PDF)
+    copies.record_copies(actor=request.user, records=records, channel=CopyChannel.BOOKLET)
     filename = export.safe_component(f"Sổ học bạ - {pupil.full_name} - {pupil.ministry_code}")
     attachment_headers(response, f"{filename}.pdf", inline=True)
     return response

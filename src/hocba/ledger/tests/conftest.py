@@ -31,3 +31,12 @@ def sealed(registered: Registered, compiled: list[YearRecord]) -> list[YearRecor
     records = list(YearRecord.objects.filter(pk__in=[r.pk for r in compiled]).order_by("pk"))
     assert {r.status for r in records} == {YearRecordStatus.SEALED}
     return records
+
+
+@pytest.fixture
+def issued(sealed: list[YearRecord]) -> list[YearRecord]:
+    """The three sealed records issued into the log."""
+    from hocba.ledger import issuing
+
+    assert issuing.issue_sealed([r.pk for r in sealed]) == (3, [])
+    return [YearRecord.objects.select_related("pupil", "school").get(pk=r.pk) for r in sealed]

@@ -15,7 +15,6 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from hocba.common import db_guards
-from hocba.ledger import issuing
 from hocba.ledger.audit import record_label, run_audit
 from hocba.records.models import YearRecord
 
@@ -52,12 +51,6 @@ def triggers_off(table: str, sqlite_recreate: list[str]) -> Iterator[None]:
         else:
             for statement in sqlite_recreate:
                 cursor.execute(statement)
-
-
-@pytest.fixture
-def issued(sealed: list[YearRecord]) -> list[YearRecord]:
-    assert issuing.issue_sealed([r.pk for r in sealed]) == (3, [])
-    return [YearRecord.objects.select_related("pupil").get(pk=r.pk) for r in sealed]
 
 
 def _audit_output() -> tuple[str, bool]:
@@ -146,3 +139,83 @@ def test_changed_leaf_event_is_detected(issued: list[YearRecord]) -> None:
         )
     problems = {p.kind for p in run_audit().problems}
     assert {"leaf_hash", "node", "checkpoint_root"} <= problems
+
+
+RECORDS_STATUS_GUARD = importlib.import_module("hocba.records.migrations.0005_issued_status_guard")
+
+
+def _swap(table: str, column_sets: list[str], first: int, second: int) -> None:
+    """Exchange columns between two rows, as an attacker at the database would."""
+    with connection.cursor() as cursor:
+        columns = ", ".join(column_sets)
+        cursor.execute(f"SELECT {columns} FROM {table} WHERE id = %s", [first])  # noqa: S608
+        a = cursor.fetchone()
+        cursor.execute(f"SELECT {columns} FROM {table} WHERE id = %s", [second])  # noqa: S608
+        b = cursor.fetchone()
+        assignments = ", ".join(f"{column} = %s" for column in column_sets)
+        update = f"UPDATE {table} SET {assignments} WHERE id = %s"  # noqa: S608
+        cursor.execute(update, [*b, first])
+        cursor.execute(update, [*a, second])
+
+
+def _record_guards() -> list[str]:
+    if connection.vendor == "postgresql":
+        return []
+    return [*RECORDS_GUARD.SQLITE, *RECORDS_STATUS_GUARD.SQLITE]
+
+
+def test_swapped_record_data_is_named(issued: list[YearRecord]) -> None:
+    first, second = issued[0], issued[2]
+    with triggers_off("records_yearrecord", _record_guards()):
+        _swap("records_yearrecord", ["canonical_json", "content_hash"], first.pk, second.pk)
+    named = {p.record for p in run_audit().problems if p.kind == "record_data"}
+    assert named == {record_label(first), record_label(second)}
+
+
+def test_swapped_pupils_are_named(issued: list[YearRecord]) -> None:
+    """Each record keeps its own signed data, but is shown under the other child."""
+    first, second = issued[0], issued[1]
+    with triggers_off("records_yearrecord", _record_guards()):
+        _swap("records_yearrecord", ["pupil_id"], first.pk, second.pk)
+    problems = [p for p in run_audit().problems if p.kind == "record_identity"]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert {p.record for p in problems} == {record_label(first), record_label(second)}
+    output, ok = _audit_output()
+    assert not ok
+    assert "Học bạ được gắn với học sinh, trường hoặc mã khác với dữ liệu đã ký." in output
+
+
+def test_swapped_signed_pdfs_are_named(issued: list[YearRecord]) -> None:
+    """The stored files and their hashes exchanged: each PDF is valid, but not its record's."""
+    first, second = issued[0], issued[1]
+    ids = []
+    for record in (first, second):
+        signature = record.signatures.order_by("-signed_at", "-pk").first()
+        assert signature is not None
+        ids.append(signature.pk)
+    guards = db_guards.append_only_statements(connection.vendor, "signing_recordsignature")
+    with triggers_off("signing_recordsignature", guards):
+        _swap("signing_recordsignature", ["pdf_file", "pdf_sha256"], ids[0], ids[1])
+    named = {p.record for p in run_audit().problems if p.kind == "record_pdf"}
+    assert named == {record_label(first), record_label(second)}
+
+
+def test_status_changed_behind_the_app_is_named(issued: list[YearRecord]) -> None:
+    record = issued[2]
+    with triggers_off("records_yearrecord", _record_guards()), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE records_yearrecord SET status = 'revoked' WHERE id = %s", [record.pk]
+        )
+    problems = [p for p in run_audit().problems if p.kind == "record_status"]
+    assert [p.record for p in problems] == [record_label(record)]
+    assert "khác trạng thái ghi trong sổ cái (Đã phát hành)" in problems[0].message
+
+
+def test_issued_status_without_a_log_entry_is_named(compiled: list[YearRecord]) -> None:
+    """A compiled record set to issued by SQL: no issuance, no leaf."""
+    record = YearRecord.objects.select_related("pupil").get(pk=compiled[0].pk)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE records_yearrecord SET status = 'issued' WHERE id = %s", [record.pk])
+    problems = run_audit().problems
+    assert [(p.kind, p.record) for p in problems] == [("record_unlogged", record_label(record))]

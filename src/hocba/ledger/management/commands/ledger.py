@@ -1,8 +1,10 @@
-"""``hocba ledger audit`` and ``hocba ledger checkpoint``: the transparency log from the shell.
+"""``hocba ledger audit|checkpoint|tiles``: the transparency log from the shell.
 
 ``audit`` replays the whole log (:mod:`hocba.ledger.audit`) with a progress bar and exits
 non-zero on any problem, naming the record concerned. ``checkpoint`` signs a checkpoint of the
 current log (or prints the latest one if the log has not grown) and the log's verifier key.
+``tiles DIR`` signs a checkpoint of the current log the same way and writes its C2SP tlog-tiles
+layout to DIR (:func:`hocba.ledger.tiles.export_tiles`; full tiles already there are kept).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from django.utils.translation import gettext as _
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hocba.ledger import keys, services
+from hocba.ledger import keys, services, tiles
 from hocba.ledger.audit import run_audit
 
 
@@ -26,12 +28,44 @@ class Command(BaseCommand):
         subcommands = parser.add_subparsers(dest="subcommand", required=True)
         subcommands.add_parser("audit", help="kiểm tra lại toàn bộ sổ cái")
         subcommands.add_parser("checkpoint", help="ký điểm kiểm tra của sổ cái")
+        export = subcommands.add_parser(
+            "tiles", help="xuất sổ cái thành các tệp tĩnh (C2SP tlog-tiles) vào thư mục DIR"
+        )
+        export.add_argument("dir", metavar="DIR", help="thư mục đích")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "audit":
             self._audit()
+        elif options["subcommand"] == "tiles":
+            self._tiles(options["dir"], list_files=options["verbosity"] >= 2)
         else:
             self._checkpoint()
+
+    def _tiles(self, folder: str, list_files: bool) -> None:
+        checkpoint = services.sign_checkpoint()
+        try:
+            result = tiles.export_tiles(folder, checkpoint)
+        except OSError as error:
+            raise CommandError(
+                _("Không ghi được vào thư mục %(dir)s: %(error)s") % {"dir": folder, "error": error}
+            ) from error
+        # Each file at -v 2, or when there are few (an incremental export writes a handful).
+        for path in result.written if list_files or len(result.written) <= 20 else ():
+            self.stdout.write(_("Đã ghi %(path)s") % {"path": path})
+        self.stdout.write(
+            self.style.SUCCESS(
+                _(
+                    "Đã xuất sổ cái %(size)s lá vào %(dir)s: ghi %(written)s tệp, giữ nguyên "
+                    "%(kept)s ô đầy đủ đã có."
+                )
+                % {
+                    "size": result.size,
+                    "dir": folder,
+                    "written": len(result.written),
+                    "kept": len(result.kept),
+                }
+            )
+        )
 
     def _checkpoint(self) -> None:
         checkpoint = services.sign_checkpoint()

@@ -3,8 +3,8 @@
 The loop is django-tasks-db's ``db_worker`` (its ``Worker`` class) run in batch mode, never
 with the autoreloader, with the render-job and signing-batch reapers in between: on start and
 then every ``--reap-every`` seconds, RUNNING jobs whose heartbeat stopped (their worker died;
-the queue has no lease) are queued again. Run any number of these, on any machines sharing the
-database.
+the queue has no lease) are queued again, and the transparency log gets a signed checkpoint if
+it grew. Run any number of these, on any machines sharing the database.
 """
 
 from __future__ import annotations
@@ -94,3 +94,9 @@ class Command(BaseCommand):
             self.stderr.write(
                 "Requeued abandoned signing batches: " + ", ".join(str(pk) for pk in batches)
             )
+        # Events logged outside issuing (copies) are covered by a fresh signed checkpoint, so
+        # the published one follows the log within one reaping period.
+        from hocba.ledger import services as ledger
+
+        if ledger.log_size():
+            ledger.sign_checkpoint()

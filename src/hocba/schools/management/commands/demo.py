@@ -177,6 +177,14 @@ class Command(BaseCommand):
                     "issued": summary.issued,
                 }
             )
+        if summary.corrected:
+            self.stdout.write(
+                _(
+                    "Một học bạ đã được đính chính: mở /xac-thuc/%(code)s để thấy phiên bản cũ "
+                    "được thay thế và liên kết tới phiên bản mới."
+                )
+                % {"code": summary.corrected}
+            )
         self.stdout.write(
             _(
                 "Thử ký số: gv.nghiatan.4a ký lớp 4A; ht.nghiatan ký và đóng dấu lớp 5A "
