@@ -278,6 +278,7 @@ def year_view(document: dict[str, Any], qr_file: str = "qr.svg") -> dict[str, An
         "principal_name": _text(signing.get("principal_name")),
         "homeroom_teacher_name": _text(signing.get("homeroom_teacher_name")),
         "short_code": _text(record.get("short_code")),
+        "access_code": _text(record.get("access_code")),
         "verify_url": _text(record.get("verify_url")),
         "corrects": corrects_line(record.get("corrects"), record.get("version")),
         "qr_file": qr_file,

@@ -298,6 +298,7 @@ def build_document(
     verify_base_url: str,
     evaluation: Evaluation | None = None,
     corrects: dict[str, Any] | None = None,
+    access_code: str = "",
 ) -> dict[str, Any]:
     """One pupil's year as the canonical document; raises :class:`NotComputable`.
 
@@ -318,6 +319,7 @@ def build_document(
             "id": str(record_id),
             "version": version,
             "short_code": short_code,
+            **({"access_code": access_code} if access_code else {}),
             "compiled_at": local_iso(compiled_at),
             "verify_url": f"{verify_base_url.rstrip('/')}/xac-thuc/{short_code}",
             **({"corrects": corrects} if corrects else {}),

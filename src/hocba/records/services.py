@@ -23,7 +23,7 @@ from hocba.assessment.year_end import evaluate_enrolment
 from hocba.audit.services import record_event
 from hocba.common.errors import DomainError, PermissionRefused
 from hocba.records import canonical, selectors
-from hocba.records.codes import new_short_code
+from hocba.records.codes import new_access_code, new_short_code
 from hocba.records.models import UNSIGNED_STATUSES, YearRecord, YearRecordStatus
 from hocba.records.schema import validate_document
 from hocba.schools.models import Enrolment, SchoolClass
@@ -152,6 +152,7 @@ def _compile_pupil(actor: Any, enrolment: Enrolment, now: Any, base_url: str) ->
             verify_base_url=base_url,
             evaluation=evaluation,
             corrects=_corrects(current),
+            access_code=_stored_record_part(current).get("access_code", ""),
         )
         if canonical.content_hash(canonical.canonical_bytes(same_envelope)) == current.content_hash:
             return _record_outcome(enrolment, UNCHANGED, current)
@@ -171,9 +172,14 @@ def _compile_pupil(actor: Any, enrolment: Enrolment, now: Any, base_url: str) ->
     return _record_outcome(enrolment, RECOMPILED if current else COMPILED, record)
 
 
+def _stored_record_part(record: YearRecord) -> dict[str, Any]:
+    """The ``record`` part a stored version was written with (to rebuild its envelope)."""
+    part: dict[str, Any] = json.loads(record.canonical_json)["record"]
+    return part
+
+
 def _corrects(record: YearRecord) -> dict[str, Any] | None:
-    """The ``corrects`` part a stored version was written with (to rebuild its envelope)."""
-    corrects: dict[str, Any] | None = json.loads(record.canonical_json)["record"].get("corrects")
+    corrects: dict[str, Any] | None = _stored_record_part(record).get("corrects")
     return corrects
 
 
@@ -223,6 +229,7 @@ def _write_version(
         verify_base_url=base_url,
         evaluation=evaluation,
         corrects=corrects,
+        access_code=new_access_code(),
     )
     validate_document(document)
     data = canonical.canonical_bytes(document)

@@ -31,7 +31,7 @@ EXAMPLE = Path(canonical.__file__).parent / "schemas" / "example-year-record.jso
 # and cross-checked by the second, independent serialisation in
 # test_jcs_matches_plain_sorted_json_for_our_documents. If this changes, either the example file
 # or the serialiser changed: both break every stored content hash.
-EXAMPLE_SHA256 = "0dce1195417238f5015e11d591f0cf5b7ceaaa0282796f739e3ad2e74e69ddff"
+EXAMPLE_SHA256 = "b638875c8b97ef9cf64937b7dd78c21a01a104bb0bbb5d49cc65d262f5755774"
 
 
 def example() -> dict[str, Any]:
@@ -117,6 +117,7 @@ ENVELOPE = {
     "record_id": uuid.UUID("0c6f5a8e-3d2b-4f7a-9b1e-5a7c2d9e4f10"),
     "version": 1,
     "short_code": "HB7K-2M9Q-XD4T",
+    "access_code": "7QK4M-W2ZP9",
     "compiled_at": datetime.datetime(2025, 5, 28, 3, 15, tzinfo=datetime.UTC),
     "verify_base_url": BASE_URL,
 }
