@@ -7,7 +7,11 @@ import sys
 from pathlib import Path
 
 # Commands spelled with a hyphen on the command line (``hocba sign-agent``).
-ALIASES = {"sign-agent": "sign_agent"}
+ALIASES = {
+    "sign-agent": "sign_agent",
+    "api-keys": "api_keys",
+    "verification-bundle": "verification_bundle",
+}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -18,6 +22,10 @@ def main(argv: list[str] | None = None) -> None:
     if len(argv) > 1 and argv[1] == "demo":
         # The demo is the embedded mode: local only, generated secret key, debug pages.
         os.environ.setdefault("DEBUG", "1")
+    if len(argv) > 1 and argv[1] == "verify":
+        # The offline verifier runs anywhere, with no database and no configuration.
+        os.environ.setdefault("DEBUG", "1")
+        os.environ.setdefault("HOCBA_DATA_DIR", str(Path.home() / ".cache" / "hocba-verify"))
     if len(argv) > 1 and argv[1] == "sign_agent":
         # The sign-agent runs on a teacher's own computer: it talks to a hocba server over HTTPS
         # and needs no database, secret key or host list of its own.

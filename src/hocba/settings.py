@@ -178,6 +178,30 @@ CACHES = {
     }
 }
 
+
+def _rate_limits(text: str) -> dict[str, tuple[int, int]]:
+    """``HOCBA_RATE_LIMITS="verify_factor=10/900,api_key=0/60"``: count per seconds (0 = off)."""
+    limits = {}
+    for item in text.split(","):
+        scope, _eq, rate = item.strip().partition("=")
+        count, _slash, seconds = rate.partition("/")
+        if not scope or not count.strip().isdigit() or not seconds.strip().isdigit():
+            if item.strip():
+                raise ImproperlyConfigured(f"HOCBA_RATE_LIMITS: cannot read {item.strip()!r}.")
+            continue
+        limits[scope.strip()] = (int(count), int(seconds))
+    return limits
+
+
+# Rate limits of the public portal and the verification API (hocba.common.ratelimit), over the
+# module's defaults. How long a correct access code or date of birth unlocks a record's details
+# (and a parent's look-up) in the visitor's session.
+HOCBA_RATE_LIMITS = _rate_limits(os.environ.get("HOCBA_RATE_LIMITS", ""))
+HOCBA_VERIFY_UNLOCK_SECONDS = int(os.environ.get("HOCBA_VERIFY_UNLOCK_SECONDS", "1800"))
+# File verification: the largest upload accepted, and the most PDF objects parsed.
+HOCBA_VERIFY_MAX_BYTES = int(os.environ.get("HOCBA_VERIFY_MAX_BYTES", str(20 * 1024 * 1024)))
+HOCBA_VERIFY_MAX_OBJECTS = int(os.environ.get("HOCBA_VERIFY_MAX_OBJECTS", "100000"))
+
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]

@@ -27,11 +27,11 @@ def _homeroom_teacher_and_roster(demo_server):  # type: ignore[no-untyped-def]
         " ".join(part for part in names if part)
         for names in sorted(pupils, key=lambda n: name_sort_key(*n))  # type: ignore[arg-type]
     ]
-    return username, class_name, expected
+    return username, class_id, class_name, expected
 
 
 def test_homeroom_teacher_sees_class_in_vietnamese_order(demo_server, page, artifacts):  # type: ignore[no-untyped-def]
-    username, class_name, expected = _homeroom_teacher_and_roster(demo_server)
+    username, class_id, class_name, expected = _homeroom_teacher_and_roster(demo_server)
     page.goto(f"{demo_server.url}/")
     assert "/dang-nhap/" in page.url
     page.get_by_label("Tên đăng nhập").fill(username)
@@ -40,6 +40,9 @@ def test_homeroom_teacher_sees_class_in_vietnamese_order(demo_server, page, arti
     page.get_by_role("heading", name="Lớp của tôi").wait_for()
     page.get_by_role("link", name=f"Lớp {class_name}").click()
     page.get_by_role("heading", name=f"Lớp {class_name}").wait_for()
+    # The heading alone can match before the navigation ends: wait for the roster itself.
+    page.wait_for_url(f"**/lop/{class_id}/")
+    page.locator("table.roster tbody td.name").first.wait_for()
     shown = page.locator("table.roster tbody td.name").all_inner_texts()
     page.screenshot(path=str(artifacts / "class-list.png"), full_page=True)
     assert len(shown) >= 28
@@ -47,7 +50,7 @@ def test_homeroom_teacher_sees_class_in_vietnamese_order(demo_server, page, arti
 
 
 def test_wrong_password_is_refused_in_vietnamese(demo_server, page):  # type: ignore[no-untyped-def]
-    username, _, _ = _homeroom_teacher_and_roster(demo_server)
+    username, _, _, _ = _homeroom_teacher_and_roster(demo_server)
     page.goto(f"{demo_server.url}/dang-nhap/")
     page.get_by_label("Tên đăng nhập").fill(username)
     page.get_by_label("Mật khẩu").fill("sai-mat-khau")

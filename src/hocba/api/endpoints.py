@@ -11,24 +11,37 @@ from ninja.security import django_auth
 
 from hocba.api.assessment import router as assessment_router
 from hocba.api.signing import router as signing_router
+from hocba.api.verification import router as verification_router
 from hocba.common.errors import DomainError, PermissionRefused
+from hocba.common.ratelimit import RateLimited
 from hocba.schools import access, selectors
 from hocba.schools.models import Pupil
 
 api = NinjaAPI(
     title="hocba API",
     version="1",
-    description="API học bạ số. Đăng nhập bằng phiên làm việc (session) của giao diện cán bộ.",
+    description=(
+        "API học bạ số. Đăng nhập bằng phiên làm việc (session) của giao diện cán bộ; "
+        "API xác thực (verification) dùng khoá API của cơ quan, tổ chức hoặc gọi ẩn danh."
+    ),
     auth=django_auth,
     urls_namespace="api",
 )
 api.add_router("/", assessment_router)
 api.add_router("/signing/", signing_router)
+api.add_router("/", verification_router)
 
 
 @api.exception_handler(PermissionRefused)
 def permission_refused(request: HttpRequest, exc: PermissionRefused) -> HttpResponse:
     return api.create_response(request, {"detail": exc.message}, status=403)
+
+
+@api.exception_handler(RateLimited)
+def rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    response = api.create_response(request, {"detail": exc.message}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(DomainError)

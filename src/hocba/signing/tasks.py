@@ -53,4 +53,13 @@ def issue_augmented(record_ids: list[int]) -> tuple[int, list[tuple[int, str]]]:
             "record_id", flat=True
         )
     )
-    return issue_sealed(ready)
+    result = issue_sealed(ready)
+    if ready:
+        # The fast path of file verification: each issued file's validation report, made by the
+        # worker after this (a full validation costs about as much as the long-term step).
+        from django.db import transaction
+
+        from hocba.verification.tasks import store_reports
+
+        transaction.on_commit(lambda: store_reports.enqueue(ready))
+    return result
