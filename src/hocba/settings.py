@@ -226,9 +226,20 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Logs go to stderr; ``HOCBA_LOG_FORMAT=json`` writes one JSON object per line (production).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "hocba.common.logjson.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **(
+                {"formatter": "json"}
+                if os.environ.get("HOCBA_LOG_FORMAT", "").strip().lower() == "json"
+                else {}
+            ),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
