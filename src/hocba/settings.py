@@ -242,4 +242,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # pyHanko's validator reports every path it checks at INFO: one line per certificate.
+    "loggers": {
+        name: {"level": os.environ.get("HOCBA_PYHANKO_LOG_LEVEL", "WARNING")}
+        for name in ("pyhanko", "pyhanko_certvalidator")
+    },
 }
