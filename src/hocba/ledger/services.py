@@ -183,9 +183,10 @@ def _append_claimed(
         row = run.one(statements.claim_checked, [cached.size - 1])
     else:
         row = run.one(statements.claim, [])
-    if row is None:  # no head row yet
+    if row is None:  # no head row yet (a new or flushed database): nothing cached holds
         LogHead.objects.get_or_create(pk=1)
         row = run.one(statements.claim, [])
+        cached = None
     index = int(row[0]) - 1
     if cached is None or cached.size != index or (index and row[1] != cached.last_leaf):
         cached = None  # stale (another process appended, or a rollback): read the database

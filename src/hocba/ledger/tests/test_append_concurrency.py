@@ -281,3 +281,34 @@ def test_rolled_back_transaction_then_other_connection_appends() -> None:
     with transaction.atomic():
         _append("a last", range(1))
     assert assert_tree_matches_leaves() == 12
+
+
+@pytest.mark.django_db
+def test_a_stale_edge_from_an_emptied_database_is_dropped() -> None:
+    """A committed edge of size 1 remains from an earlier database; the head row is gone (a
+    flush) and another writer re-creates it and appends first: this append lands at index 1,
+    the stale edge's size, and must not be trusted (nor read as if checked)."""
+    with transaction.atomic():
+        _append("old", range(1))
+    old = LogLeaf.objects.get(index=0)
+    # What the commit hook of that append leaves (the test transaction never commits).
+    services._COMMITTED[connection.alias] = services._Frontier(
+        connection.alias, 1, (bytes.fromhex(old.leaf_hash),), old.leaf_hash
+    )
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM ledger_loghead")
+        # The head row is recreated with size 1 by "another writer" before our claim.
+        real_get_or_create = LogHead.objects.get_or_create
+
+        def other_writer_first(**kwargs: Any) -> Any:
+            result = real_get_or_create(**kwargs)
+            LogHead.objects.filter(pk=1).update(size=1)
+            return result
+
+        LogHead.objects.get_or_create = other_writer_first  # type: ignore[method-assign]
+        try:
+            leaf = services.append("copy_issued", _event("new", 0))
+        finally:
+            del LogHead.objects.get_or_create
+    assert leaf.index == 1
