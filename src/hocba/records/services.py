@@ -219,7 +219,14 @@ def _write_version(
 ) -> YearRecord:
     short_code = _unused_short_code()
     record_id = current.record_id if current else uuid.uuid4()
-    version = current.version + 1 if current else 1
+    # The new version follows the newest one of any status: a draft set aside by a cancelled
+    # correction keeps its number, and the chain of ``supersedes`` stays a line.
+    previous = (
+        YearRecord.objects.filter(enrolment=enrolment).order_by("-version").first()
+        if current
+        else None
+    )
+    version = previous.version + 1 if previous else 1
     document = canonical.build_document(
         enrolment,
         record_id=record_id,
@@ -238,7 +245,7 @@ def _write_version(
         current.save(update_fields=["status"])
     # An issued version under correction stays issued until its replacement is (ledger.issuing);
     # a revoked one stays revoked, and the new version does not claim to replace it.
-    supersedes = current if current and current.status != YearRecordStatus.REVOKED else None
+    supersedes = previous if current and current.status != YearRecordStatus.REVOKED else None
     record = YearRecord.objects.create(
         record_id=record_id,
         version=version,

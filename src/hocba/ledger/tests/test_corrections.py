@@ -271,3 +271,34 @@ def test_a_draft_recompiled_during_a_correction(
     assert Supersession.objects.get(old=old).new == third
     assert json.loads(third.canonical_json)["record"]["corrects"]["short_code"] == old.short_code
     assert run_audit().ok
+
+
+def test_a_new_correction_after_a_cancelled_one(
+    registered: Registered, issued: list[YearRecord]
+) -> None:
+    """The cancelled draft keeps version 2; the next correction's draft is version 3 and the
+    issued original is superseded by it."""
+    principal = _principal(registered)
+    old = issued[0]
+    first = corrections.request_correction(actor=principal, record=old, reason=REASON)
+    _fix_birthplace(old)
+    compile_4a(registered.world, user="principal")
+    corrections.cancel_correction(
+        actor=principal, correction=first, reason="Nhầm học sinh, không cần sửa"
+    )
+    corrections.request_correction(actor=principal, record=old, reason=REASON)
+    report = compile_4a(registered.world, user="principal")
+    assert report.counts["recompiled"] == 1 and report.counts["skipped"] == 0
+    versions = dict(
+        YearRecord.objects.filter(enrolment=old.enrolment).values_list("version", "status")
+    )
+    assert versions == {
+        1: YearRecordStatus.ISSUED,
+        2: YearRecordStatus.SUPERSEDED,
+        3: YearRecordStatus.COMPILED,
+    }
+    _reissue(registered)
+    third = YearRecord.objects.get(enrolment=old.enrolment, version=3)
+    assert third.status == YearRecordStatus.ISSUED
+    assert Supersession.objects.get(old=old).new == third
+    assert run_audit().ok
