@@ -11,8 +11,9 @@ import os
 import secrets
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from hocba.common.dbconfig import database_settings
 
 
 def env_bool(name: str, default: str = "0") -> bool:
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "hocba.signing",
     "hocba.ledger",
     "hocba.verification",
+    "hocba.jobs",
     "hocba.web",
     "hocba.api",
 ]
@@ -108,20 +110,12 @@ TEMPLATES = [
     },
 ]
 
+# DATABASE_URL; on PostgreSQL persistent connections (DB_CONN_MAX_AGE, default 60 s) or a psycopg
+# pool (HOCBA_DB_POOL_MAX_SIZE), an optional statement timeout for the web processes
+# (HOCBA_DB_STATEMENT_TIMEOUT): hocba.common.dbconfig, docs/deployment.md.
 DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'hocba.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
-    )
+    "default": database_settings(os.environ, default_url=f"sqlite:///{DATA_DIR / 'hocba.sqlite3'}")
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
-    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Background jobs (ARCHITECTURE §2, §10): Django's task API on the database queue, worked by
@@ -139,6 +133,16 @@ if _tasks_backend not in TASK_BACKENDS:
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[_tasks_backend]}}
 # A RUNNING job whose heartbeat is older than this is taken as abandoned and queued again.
 HOCBA_JOB_STALE_SECONDS = int(os.environ.get("HOCBA_JOB_STALE_SECONDS", "300"))
+# The queue's lease (hocba.jobs): each ``hocba worker`` beats every HEARTBEAT seconds; a task
+# whose worker missed its beats for LEASE seconds (or whose process is gone, on the same host)
+# runs again, at most MAX_ATTEMPTS times in all.
+HOCBA_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("HOCBA_WORKER_HEARTBEAT_SECONDS", "10"))
+HOCBA_WORKER_LEASE_SECONDS = float(os.environ.get("HOCBA_WORKER_LEASE_SECONDS", "60"))
+HOCBA_TASK_MAX_ATTEMPTS = int(os.environ.get("HOCBA_TASK_MAX_ATTEMPTS", "5"))
+if HOCBA_WORKER_LEASE_SECONDS < 2 * HOCBA_WORKER_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "HOCBA_WORKER_LEASE_SECONDS phải ít nhất gấp đôi HOCBA_WORKER_HEARTBEAT_SECONDS."
+    )
 
 # Signing (issue 5, ARCHITECTURE §6). Trust roots (NEAC, VGCA, the CAs' roots and intermediates)
 # and CRLs are files an administrator puts in HOCBA_TRUST_DIR; nothing is downloaded at run time.
@@ -171,11 +175,22 @@ LOGOUT_REDIRECT_URL = "web:login"
 LOGIN_FAILURE_LIMIT = int(os.environ.get("HOCBA_LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("HOCBA_LOGIN_FAILURE_WINDOW", "900"))
 
+# The cache holds the rate-limit counters and the look-up sessions' short-lived state. The
+# database cache needs nothing more (embedded mode, small deployments); a Department under load
+# sets HOCBA_CACHE_URL=redis://host:6379/0 (each counted hit is then one Redis round trip instead
+# of several database queries and a write transaction; docs/deployment.md).
+_cache_url = os.environ.get("HOCBA_CACHE_URL", "").strip()
+if _cache_url and not _cache_url.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        "HOCBA_CACHE_URL phải là địa chỉ Redis redis://, rediss:// hoặc unix:// "
+        f"(HOCBA_CACHE_URL must be a Redis URL; got {_cache_url!r})."
+    )
 CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "hocba_cache",
-    }
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "hocba_cache"}
+    )
 }
 
 
@@ -217,6 +232,89 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "media"
+
+# --- File storage (issue 8 §2) ---------------------------------------------------------------
+# Signed PDFs, long-term validation PDFs and render-job zips go through Django's storage API
+# (``default_storage``). ``HOCBA_STORAGE=local`` (the default) keeps them under MEDIA_ROOT;
+# ``HOCBA_STORAGE=s3`` puts them in a bucket of an S3-compatible object store (AWS S3, MinIO,
+# Ceph RGW, Viettel or VNPT object storage) through django-storages, so every web process and
+# worker machine sees the same files. Objects stay private: no ACL is sent (the bucket's own
+# policy applies, private unless you change it) and any URL is a short-lived signed one;
+# downloads are served by our views after their permission checks, never from a public URL.
+# Static files stay on the local file system, served by WhiteNoise.
+STORAGE_BACKENDS = {
+    "local": "django.core.files.storage.FileSystemStorage",
+    "s3": "storages.backends.s3.S3Storage",
+}
+HOCBA_STORAGE = os.environ.get("HOCBA_STORAGE", "local").strip().lower() or "local"
+if HOCBA_STORAGE not in STORAGE_BACKENDS:
+    raise ImproperlyConfigured(
+        f"HOCBA_STORAGE phải là một trong {sorted(STORAGE_BACKENDS)} (got {HOCBA_STORAGE!r})."
+    )
+
+
+def _s3_options() -> dict[str, object]:
+    """The S3Storage options from ``HOCBA_S3_*`` (see docs/deployment.md)."""
+    from botocore.config import Config
+
+    bucket = os.environ.get("HOCBA_S3_BUCKET", "").strip()
+    if not bucket:
+        raise ImproperlyConfigured(
+            "HOCBA_STORAGE=s3 cần tên bucket trong HOCBA_S3_BUCKET (HOCBA_S3_BUCKET is required)."
+        )
+    endpoint = os.environ.get("HOCBA_S3_ENDPOINT_URL", "").strip() or None
+    # Path style (https://host/bucket/key) is what MinIO and most on-premises stores expect.
+    style = os.environ.get("HOCBA_S3_ADDRESSING_STYLE", "path" if endpoint else "auto")
+    style = style.strip().lower()
+    if style not in {"path", "virtual", "auto"}:
+        raise ImproperlyConfigured(
+            "HOCBA_S3_ADDRESSING_STYLE phải là path, virtual hoặc auto "
+            f"(HOCBA_S3_ADDRESSING_STYLE must be path, virtual or auto; got {style!r})."
+        )
+    access_key = os.environ.get("HOCBA_S3_ACCESS_KEY_ID", "").strip() or None
+    secret_key = os.environ.get("HOCBA_S3_SECRET_ACCESS_KEY", "").strip() or None
+    if (access_key is None) != (secret_key is None):
+        raise ImproperlyConfigured(
+            "Cần đặt cả HOCBA_S3_ACCESS_KEY_ID và HOCBA_S3_SECRET_ACCESS_KEY, hoặc không đặt cả "
+            "hai (set both the S3 access key and its secret, or neither)."
+        )
+    return {
+        "bucket_name": bucket,
+        "endpoint_url": endpoint,
+        "region_name": os.environ.get("HOCBA_S3_REGION", "").strip() or None,
+        # Without keys here, boto3's usual chain applies (AWS_* variables, instance role).
+        "access_key": access_key,
+        "secret_key": secret_key,
+        "location": os.environ.get("HOCBA_S3_PREFIX", "").strip().strip("/"),
+        "verify": os.environ.get("HOCBA_S3_CA_BUNDLE", "").strip() or None,
+        "default_acl": None,  # private: the bucket's policy, never public-read
+        "querystring_auth": True,  # url() only ever gives a signed, expiring address
+        "querystring_expire": 300,
+        "file_overwrite": False,  # as on the local file system: never replace a file silently
+        # A download is spooled to a temporary file past this size, not held in memory.
+        "max_memory_size": 2 * 1024 * 1024,
+        "client_config": Config(
+            s3={"addressing_style": None if style == "auto" else style},
+            signature_version="s3v4",
+            connect_timeout=int(os.environ.get("HOCBA_S3_CONNECT_TIMEOUT", "5")),
+            read_timeout=int(os.environ.get("HOCBA_S3_READ_TIMEOUT", "60")),
+            retries={"mode": "standard", "max_attempts": 3},
+            # Checksums only where S3 requires them: many S3-compatible stores reject the
+            # CRC headers that newer boto3 versions send by default.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        ),
+    }
+
+
+STORAGES = {
+    "default": {
+        "BACKEND": STORAGE_BACKENDS[HOCBA_STORAGE],
+        **({"OPTIONS": _s3_options()} if HOCBA_STORAGE == "s3" else {}),
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# --- end of file storage ---------------------------------------------------------------------
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(os.environ.get("HOCBA_SESSION_SECONDS", str(8 * 3600)))

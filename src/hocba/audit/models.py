@@ -34,7 +34,11 @@ class AuditEvent(models.Model):
         verbose_name = _("sự kiện nhật ký")
         verbose_name_plural = _("nhật ký")
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            # A school's audit page: its newest events first (docs/deployment.md, PostgreSQL).
+            models.Index(fields=["school", "at", "id"], name="audit_event_school_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%d/%m/%Y %H:%M} {self.actor_label} {self.action}"

@@ -53,8 +53,14 @@ def _cache() -> None:
 
 
 def _storage() -> None:
+    """Write, read back and delete a small probe file: the local folder or the S3 bucket."""
     name = default_storage.save(f"health/{uuid.uuid4().hex}.txt", ContentFile(b"ok"))
-    default_storage.delete(name)
+    try:
+        with default_storage.open(name, "rb") as handle:
+            if handle.read() != b"ok":
+                raise RuntimeError("the storage did not return what was stored")
+    finally:
+        default_storage.delete(name)
 
 
 CHECKS: dict[str, Callable[[], None]] = {

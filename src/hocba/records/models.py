@@ -104,6 +104,11 @@ class YearRecord(models.Model):
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="year_record_version_gte_1"),
         ]
+        indexes = [
+            # A school's records of a year by status: the signing batches' selection, the
+            # progress counts per class and per school (docs/deployment.md, PostgreSQL).
+            models.Index(fields=["school_year", "school", "status"], name="year_record_rollout"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.short_code} v{self.version}"

@@ -5,28 +5,31 @@ their stored canonical JSON into one zip, one class at a time. It takes the job'
 claims the job, and is safe to run twice: a finished job is left alone, a job another live worker
 is running is left alone, and a worker whose claim was taken over (the reaper in
 :mod:`hocba.records.jobs` re-queued it) stops at its next progress write without touching the
-output. The zip is written to a temporary name and moved into place at the end, so a killed run
-leaves no half-written download.
+output. The zip is built in an anonymous local temporary file and saved to the file storage
+(:data:`~django.core.files.storage.default_storage`: the local file system or an S3-compatible
+bucket) under its final name only at the end, while the run still holds the job's row, so a
+killed run leaves no half-written download in the storage (nor anything in the temporary folder).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
+import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
-from django_tasks import task
+from django_tasks import TaskContext, task
 
 from hocba.documents.render import render_class
 from hocba.records import selectors
@@ -55,7 +58,7 @@ def stale_after() -> timedelta:
 
 
 def output_path(job_id: int) -> str:
-    """The zip's path relative to MEDIA_ROOT."""
+    """The zip's name in the file storage (relative to MEDIA_ROOT on the local file system)."""
     return f"{EXPORTS_DIR}/{job_id}.zip"
 
 
@@ -98,8 +101,11 @@ def count_pupils(classes: list[SchoolClass]) -> int:
     return sum(len(class_roster(c)) for c in classes)
 
 
-def _claim(job_id: int) -> RenderJob | None:
-    """Take the job for this run, or ``None`` when there is nothing to do."""
+def _claim(job_id: int, *, takeover: bool = False) -> RenderJob | None:
+    """Take the job for this run, or ``None`` when there is nothing to do.
+
+    ``takeover``: the run that had the job is known dead (its task was re-queued by the lease).
+    """
     now = timezone.now()
     with transaction.atomic():
         job = (
@@ -111,7 +117,8 @@ def _claim(job_id: int) -> RenderJob | None:
         if job is None or job.status in {RenderJobStatus.DONE, RenderJobStatus.FAILED}:
             return None
         beat = job.heartbeat_at
-        if job.status == RenderJobStatus.RUNNING and beat and beat > now - stale_after():
+        fresh = beat is not None and beat > now - stale_after()
+        if job.status == RenderJobStatus.RUNNING and fresh and not takeover:
             return None  # a live worker has it; the reaper re-queues it if that worker dies
         job.status = RenderJobStatus.RUNNING
         job.attempt += 1
@@ -170,7 +177,8 @@ def _render_entries(
     return done, errors
 
 
-def _run(job: RenderJob, part: Path) -> None:
+def _run(job: RenderJob, part: IO[bytes]) -> None:
+    """Render into ``part`` (a local temporary file), then publish it to the storage."""
     classes = job_classes(job)
     _write(job, total=count_pupils(classes), heartbeat_at=timezone.now())
     done_count = 0
@@ -185,34 +193,41 @@ def _run(job: RenderJob, part: Path) -> None:
                 archive.writestr(entry_name(school_class, entry), pdf)
             done_count += len(entries)
             _write(job, done_count=done_count, errors=errors, heartbeat_at=timezone.now())
-    target = Path(settings.MEDIA_ROOT) / output_path(job.pk)
-    # Only the run that still owns the job may publish its zip.
+    name = output_path(job.pk)
+    # Only the run that still owns the job may publish its zip: the row stays locked from the
+    # ownership check to the commit, so no other run of the job saves meanwhile.
     with transaction.atomic():
         RenderJob.objects.select_for_update().filter(pk=job.pk).first()
+        _write(job, heartbeat_at=timezone.now())  # raises Superseded if the job was taken over
+        if default_storage.exists(name):
+            default_storage.delete(name)  # left by a run that died before its commit
+        part.seek(0)
+        stored = default_storage.save(name, File(part, name=name))
         now = timezone.now()
         _write(
             job,
             status=RenderJobStatus.DONE,
-            output_file=output_path(job.pk),
+            output_file=stored,
             finished_at=now,
             heartbeat_at=now,
         )
-        os.replace(part, target)
 
 
-@task()
-def render_job(job_id: int) -> str:
+@task(takes_context=True)
+def render_job(context: TaskContext, job_id: int) -> str:
     """Render the job's records to a zip; returns the job's status after this run."""
-    job = _claim(job_id)
+    job = _claim(job_id, takeover=context.attempt > 1)
     if job is None:
         return "skipped"
-    exports = Path(settings.MEDIA_ROOT) / EXPORTS_DIR
-    exports.mkdir(parents=True, exist_ok=True)
-    part = exports / f"{job.pk}.zip.{job.attempt}.part"
-    for earlier in exports.glob(f"{job.pk}.zip.*.part"):  # left by a killed worker
-        earlier.unlink(missing_ok=True)
     try:
-        with override(settings.LANGUAGE_CODE):
+        # The zip is built in an anonymous (unlinked) temporary file: nothing of it survives a
+        # killed worker, and it is gone when this run ends.
+        with (
+            tempfile.TemporaryFile(
+                prefix=f"hocba-job-{job.pk}-", suffix=".zip", dir=settings.FILE_UPLOAD_TEMP_DIR
+            ) as part,
+            override(settings.LANGUAGE_CODE),
+        ):
             _run(job, part)
     except Superseded:
         logger.info("Render job %s attempt %s was taken over; stopping", job.pk, job.attempt)
@@ -229,6 +244,31 @@ def render_job(job_id: int) -> str:
         except Superseded:
             return "superseded"
         return RenderJobStatus.FAILED.value
-    finally:
-        part.unlink(missing_ok=True)
     return RenderJobStatus.DONE.value
+
+
+@task()
+def compile_classes(class_ids: list[int], actor_id: int) -> dict[str, int]:
+    """Compile each of these classes as ``actor`` would (:func:`~.services.compile_class`).
+
+    Compiling again is safe: an unchanged record is left as it is. A class that cannot be
+    compiled (not locked, no permission) is logged and skipped; the others go on. Returns the
+    counts of outcomes over all classes.
+    """
+    from django.contrib.auth import get_user_model
+
+    from hocba.common.errors import DomainError
+    from hocba.records.services import compile_class
+
+    actor = get_user_model().objects.get(pk=actor_id)
+    counts: dict[str, int] = {}
+    for school_class in SchoolClass.objects.filter(pk__in=class_ids).order_by("pk"):
+        try:
+            report = compile_class(actor=actor, school_class=school_class)
+        except DomainError as error:
+            logger.warning("compiling class %s skipped: %s", school_class.pk, error.message)
+            counts["refused"] = counts.get("refused", 0) + 1
+            continue
+        for outcome in report.outcomes:
+            counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1
+    return counts

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hocba.schools.demo_people import Place as PupilPlace
@@ -212,8 +213,9 @@ def _plan_school(rng: random.Random, codes: UniqueCodes, spec: SchoolSpec) -> Sc
     return SchoolPlan(spec, managers, classes, subject_teachers)
 
 
-def build_plan() -> DemoPlan:
-    """The whole demo world, the same on every call."""
+def build_plan(schools: Sequence[SchoolSpec] = SCHOOLS) -> DemoPlan:
+    """The whole demo world, the same on every call (a synthetic district passes more schools:
+    :mod:`hocba.jobs.district`)."""
     rng = random.Random(SEED)  # noqa: S311  (reproducible demo data, not secrets)
     codes = UniqueCodes(rng)
     plan = DemoPlan(
@@ -226,5 +228,5 @@ def build_plan() -> DemoPlan:
             for d in DISTRICTS
         ],
     )
-    plan.schools = [_plan_school(rng, codes, spec) for spec in SCHOOLS]
+    plan.schools = [_plan_school(rng, codes, spec) for spec in schools]
     return plan

@@ -135,7 +135,7 @@ def _appearance(batch: SigningBatch, signer_name: str, when: dt.datetime) -> pad
 # --- claiming and progress -------------------------------------------------------------------
 
 
-def _claim(batch_id: int) -> tuple[SigningBatch, int] | None:
+def _claim(batch_id: int, *, takeover: bool = False) -> tuple[SigningBatch, int] | None:
     with transaction.atomic():
         batch = (
             SigningBatch.objects.select_for_update(of=("self",))
@@ -145,7 +145,7 @@ def _claim(batch_id: int) -> tuple[SigningBatch, int] | None:
         )
         if batch is None or batch.status not in {BatchStatus.QUEUED, BatchStatus.RUNNING}:
             return None
-        if batch.status == BatchStatus.RUNNING and batch.heartbeat_at is not None:
+        if batch.status == BatchStatus.RUNNING and batch.heartbeat_at is not None and not takeover:
             stale = timezone.now() - dt.timedelta(seconds=settings.HOCBA_JOB_STALE_SECONDS)
             if batch.heartbeat_at > stale:
                 return None  # a live worker has it
@@ -165,6 +165,15 @@ def _beat(batch: SigningBatch, attempt: int) -> None:
         raise Superseded
 
 
+LONG_TERM_CHUNK = 50  # records per long-term validation job
+
+
+def _enqueue_long_term(batch_id: int, record_ids: list[int]) -> None:
+    from hocba.signing import tasks
+
+    transaction.on_commit(lambda: tasks.add_long_term_validation.enqueue(batch_id, record_ids))
+
+
 def _end(batch: SigningBatch, attempt: int, status: str, message: str, *, wipe: bool) -> None:
     fields: dict[str, Any] = {"status": status, "message": message, "heartbeat_at": timezone.now()}
     if wipe or status in {BatchStatus.DONE, BatchStatus.CANCELLED}:
@@ -173,10 +182,15 @@ def _end(batch: SigningBatch, attempt: int, status: str, message: str, *, wipe: 
         fields["finished_at"] = timezone.now()
     ended = SigningBatch.objects.filter(pk=batch.pk, attempt=attempt).update(**fields)
     if ended and status == BatchStatus.DONE and batch.step == SigningStep.SEAL:
-        # Sealed records get their long-term validation data as a job of its own.
-        from hocba.signing import tasks
-
-        transaction.on_commit(lambda: tasks.add_long_term_validation.enqueue(batch.pk))
+        # Sealed records get their long-term validation data as jobs of their own, in chunks
+        # so that several workers share a school's records.
+        signed = list(
+            SigningItem.objects.filter(batch_id=batch.pk, state=ItemState.SIGNED)
+            .order_by("record_id")
+            .values_list("record_id", flat=True)
+        )
+        for start in range(0, len(signed), LONG_TERM_CHUNK):
+            _enqueue_long_term(batch.pk, signed[start : start + LONG_TERM_CHUNK])
 
 
 def _fail_item(batch: SigningBatch, item: SigningItem, message: str) -> None:
@@ -326,8 +340,9 @@ def _poll_again(batch_id: int) -> None:
     transaction.on_commit(lambda: tasks.sign_batch.using(run_after=run_after).enqueue(batch_id))
 
 
-def run_batch(batch_id: int) -> None:
-    claimed = _claim(batch_id)
+def run_batch(batch_id: int, *, takeover: bool = False) -> None:
+    """Sign what is pending in the batch; ``takeover``: the run that had it is known dead."""
+    claimed = _claim(batch_id, takeover=takeover)
     if claimed is None:
         return
     batch, attempt = claimed

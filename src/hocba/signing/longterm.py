@@ -18,7 +18,8 @@ import asyncio
 import hashlib
 import io
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -27,24 +28,67 @@ from django.utils import timezone
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
+from pyhanko.sign.general import extract_certificate_info
 from pyhanko.sign.timestamps import TimeStamper
-from pyhanko.sign.validation.dss import DocumentSecurityStore, collect_validation_info
+from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
 
 from hocba.records.models import YearRecord, YearRecordStatus
+from hocba.signing import (
+    asn1names,  # noqa: F401  (faster X.509 name comparison)
+    pades,
+)
 from hocba.signing.certcheck import TrustStore
 from hocba.signing.models import LongTermValidation
 
 logger = logging.getLogger(__name__)
 
 DOCUMENT_TIMESTAMP_BYTES = 16_384
+CHUNK_SIZE = 50  # records read, augmented and stored together
 
 
-async def _augment(pdf: bytes, trust: TrustStore, timestamper: TimeStamper) -> bytes:
-    context = trust.validation_context()
+async def _signer_paths(
+    signature: EmbeddedPdfSignature, context: ValidationContext, cache: dict[bytes, Any]
+) -> list[Any]:
+    """The certification paths of the signature's signer and of its timestamps' TSAs.
+
+    What pyHanko's ``collect_validation_info`` does, with each certificate's path validated once
+    per ``cache`` (a batch): the DSS needs the certificates and the revocation data of the
+    path, which are the same for every document the same person, seal or TSA signed.
+    """
+    paths = []
+    signed_datas = [signature.signed_data]
+    for signed in (False, True):
+        signed_datas.extend(extract_tst_data_iter(signature.signer_info, signed=signed))
+    for signed_data in signed_datas:
+        info = extract_certificate_info(signed_data)
+        key = info.signer_cert.sha256
+        if key not in cache:
+            validator = CertificateValidator(
+                info.signer_cert,
+                intermediate_certs=info.other_certs,
+                validation_context=context,
+            )
+            cache[key] = await validator.async_validate_usage(key_usage=set())
+        paths.append(cache[key])
+    return paths
+
+
+async def _augment(
+    pdf: bytes,
+    trust: TrustStore,
+    timestamper: TimeStamper,
+    context: ValidationContext | None = None,
+    cache: dict[bytes, Any] | None = None,
+) -> bytes:
+    context = context or trust.validation_context()
+    cache = {} if cache is None else cache
     reader = PdfFileReader(io.BytesIO(pdf))
     paths = []
     for signature in reader.embedded_regular_signatures:
-        paths.extend(await collect_validation_info(signature, context))
+        paths.extend(await _signer_paths(signature, context, cache))
     writer = IncrementalPdfFileWriter.from_reader(reader)
     DocumentSecurityStore.supply_dss_in_writer(
         writer, None, validation_context=context, paths=paths, embed_roots=True
@@ -63,7 +107,31 @@ async def _augment(pdf: bytes, trust: TrustStore, timestamper: TimeStamper) -> b
 
 def augment(pdf: bytes, trust: TrustStore, timestamper: TimeStamper) -> bytes:
     """The sealed PDF with validation data (B-LT) and a document timestamp (B-LTA) appended."""
-    return asyncio.run(_augment(pdf, trust, timestamper))
+    return augment_many([pdf], trust, timestamper)[0]  # type: ignore[return-value]
+
+
+def augment_many(
+    pdfs: Sequence[bytes], trust: TrustStore, timestamper: TimeStamper
+) -> list[bytes | Exception]:
+    """:func:`augment` for many documents in one event loop: one HTTP session for the document
+    timestamps and one validation context (the same signers' paths are validated once, not
+    once per document: a class shares its teacher, a school its principal and seal).
+    Each result is the augmented PDF or the exception that document raised."""
+
+    async def run() -> list[bytes | Exception]:
+        context = trust.validation_context()
+        cache: dict[bytes, Any] = {}
+        results: list[bytes | Exception] = []
+        async with pades.http_session(timestamper) as bound:
+            assert bound is not None
+            for pdf in pdfs:
+                try:
+                    results.append(await _augment(pdf, trust, bound, context, cache))
+                except Exception as error:  # one document's failure must not stop the rest
+                    results.append(error)
+        return results
+
+    return asyncio.run(run())
 
 
 def ltv_path(record: YearRecord) -> str:
@@ -77,35 +145,42 @@ def augment_sealed(
     from hocba.signing.batch import current_pdf
 
     done, failed = 0, []
-    for record_id in record_ids:
-        record = (
+    ids = list(record_ids)
+    for start in range(0, len(ids), CHUNK_SIZE):
+        records = list(
             YearRecord.objects.select_related("school")
             .prefetch_related("signatures")
-            .filter(pk=record_id, status=YearRecordStatus.SEALED, long_term_validation=None)
-            .first()
-        )
-        if record is None:
-            continue
-        try:
-            pdf = augment(current_pdf(record), trust, timestamper)
-        except Exception as error:  # one record's failure must not stop the rest
-            logger.warning("long-term validation of record %s failed: %s", record_id, error)
-            failed.append((record_id, str(error) or type(error).__name__))
-            continue
-        with transaction.atomic():
-            locked = YearRecord.objects.select_for_update().get(pk=record.pk)
-            if LongTermValidation.objects.filter(record=locked).exists():
-                continue
-            path = ltv_path(record)
-            if default_storage.exists(path):
-                default_storage.delete(path)  # left by a run that died before its commit
-            stored = default_storage.save(path, ContentFile(pdf))
-            LongTermValidation.objects.create(
-                record=locked,
-                pdf_file=stored,
-                pdf_sha256=hashlib.sha256(pdf).hexdigest(),
-                pdf_size=len(pdf),
-                added_at=timezone.now(),
+            .filter(
+                pk__in=ids[start : start + CHUNK_SIZE],
+                status=YearRecordStatus.SEALED,
+                long_term_validation=None,
             )
-        done += 1
+            .order_by("pk")
+        )
+        results = augment_many([current_pdf(r) for r in records], trust, timestamper)
+        for record, result in zip(records, results, strict=True):
+            if isinstance(result, Exception):
+                logger.warning("long-term validation of record %s failed: %s", record.pk, result)
+                failed.append((record.pk, str(result) or type(result).__name__))
+            elif _store(record, result):
+                done += 1
     return done, failed
+
+
+def _store(record: YearRecord, pdf: bytes) -> bool:
+    with transaction.atomic():
+        locked = YearRecord.objects.select_for_update().get(pk=record.pk)
+        if LongTermValidation.objects.filter(record=locked).exists():
+            return False
+        path = ltv_path(record)
+        if default_storage.exists(path):
+            default_storage.delete(path)  # left by a run that died before its commit
+        stored = default_storage.save(path, ContentFile(pdf))
+        LongTermValidation.objects.create(
+            record=locked,
+            pdf_file=stored,
+            pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+            pdf_size=len(pdf),
+            added_at=timezone.now(),
+        )
+    return True

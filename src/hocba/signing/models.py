@@ -194,6 +194,15 @@ class SigningItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["batch", "record"], name="one_item_per_record"),
         ]
+        indexes = [
+            # The worker takes a batch's next chunk of waiting items, in order; only those rows
+            # are in the index (docs/deployment.md, PostgreSQL).
+            models.Index(
+                fields=["batch", "state", "id"],
+                condition=Q(state__in=[ItemState.PENDING, ItemState.PREPARED]),
+                name="signing_item_waiting",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.batch_id}/{self.record_id} {self.state}"

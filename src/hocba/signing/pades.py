@@ -311,7 +311,7 @@ def finish_signature(
     """Embed the signature value (with its RFC 3161 timestamp) into the prepared PDF (step 3)."""
 
     async def finish() -> bytes:
-        async with _http_session(timestamper) as bound:
+        async with http_session(timestamper) as bound:
             return await _finish(prepared, signature_value, certificate, chain, bound)
 
     result: bytes = _run(finish())
@@ -325,7 +325,7 @@ def _tls_context() -> ssl.SSLContext:
 
 
 @asynccontextmanager
-async def _http_session(
+async def http_session(
     timestamper: TimeStamper | None, connections: int = 8
 ) -> AsyncIterator[TimeStamper | None]:
     """``timestamper`` sending its requests through one HTTP session for the duration.
@@ -380,7 +380,7 @@ async def finish_many(
 ) -> list[bytes | BaseException]:
     """:func:`finish_signature` for many documents, timestamp requests overlapping."""
     semaphore = asyncio.Semaphore(concurrency)
-    async with _http_session(timestamper, concurrency) as bound:
+    async with http_session(timestamper, concurrency) as bound:
 
         async def one(prepared: PreparedSignature, value: bytes) -> bytes:
             async with semaphore:

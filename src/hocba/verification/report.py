@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import hashlib
 import io
 import json
@@ -60,6 +59,7 @@ from hocba.common.errors import DomainError
 from hocba.ledger import merkle
 from hocba.ledger.note import Checkpoint, NoteError, TlogProof, Verifier, open_checkpoint
 from hocba.ledger.statuslist import StatusList, StatusListError
+from hocba.signing import asn1names  # noqa: F401  (faster X.509 name comparison)
 from hocba.signing.certcheck import TrustStore
 
 logger = logging.getLogger(__name__)
@@ -1164,45 +1164,3 @@ def render_text(report: ValidationReport) -> str:
         lines += ["", _("Vấn đề:")]
         lines += [f"- [{m.code}] {m.text}" for m in report.messages]
     return "\n".join(lines) + "\n"
-
-
-# --- faster certificate name comparison -------------------------------------------------------
-
-# Validating one record compares X.509 names about 2,000 times (pyHanko matching issuer and
-# serial, path building); asn1crypto prepares both sides' strings (RFC 4518) every time on
-# freshly parsed objects, a third of a full validation. The preparation is a pure function of
-# the string, so it is cached process-wide; identical DER names are equal without it.
-_ldap_string_prep = getattr(
-    asn1_x509.NameTypeAndValue._ldap_string_prep,
-    "asn1crypto_original",
-    asn1_x509.NameTypeAndValue._ldap_string_prep,
-)
-
-
-@functools.lru_cache(maxsize=4096)
-def _cached_string_prep(string: str) -> str:
-    prepared: str = _ldap_string_prep(None, string)
-    return prepared
-
-
-def _prep(self: Any, string: str) -> str:
-    return (
-        _cached_string_prep(string) if isinstance(string, str) else _ldap_string_prep(self, string)
-    )
-
-
-_prep.asn1crypto_original = _ldap_string_prep  # type: ignore[attr-defined]
-asn1_x509.NameTypeAndValue._ldap_string_prep = _prep
-
-_name_eq = getattr(asn1_x509.Name.__eq__, "asn1crypto_original", asn1_x509.Name.__eq__)
-
-
-def _name_equal(self: asn1_x509.Name, other: object) -> bool:
-    if isinstance(other, asn1_x509.Name) and self.dump() == other.dump():
-        return True
-    equal: bool = _name_eq(self, other)
-    return equal
-
-
-_name_equal.asn1crypto_original = _name_eq  # type: ignore[attr-defined]
-asn1_x509.Name.__eq__ = _name_equal

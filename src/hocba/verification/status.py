@@ -7,10 +7,12 @@ initials and birth year only.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from hocba.ledger.issuing import latest_bundle
@@ -54,7 +56,30 @@ def initials(full_name: str) -> str:
     return " ".join(f"{part[0].upper()}." for part in full_name.split())
 
 
+# What a valid record's page shows never changes once it is issued (masked facts, signers, issue
+# time, log index), except its state, which follows ``record.status``: each process keeps the
+# status of valid records it served, keyed by the record (its id and UUID), its status and the
+# language, so that a public look-up costs one query for the record instead of four (issue 8 §4).
+# A revoked or superseded record has another status, hence another key, and is computed afresh;
+# a record with no proof bundle yet is never kept. ``bundle`` may then be an older bundle of the
+# same record: the pages only show whether there is one.
+_VALID: dict[tuple[Any, ...], RecordStatus] = {}
+_VALID_MAX = 10_000
+
+
 def record_status(record: YearRecord) -> RecordStatus:
+    key = (record.pk, record.record_id, record.status, get_language())
+    if record.status == YearRecordStatus.ISSUED and (kept := _VALID.get(key)) is not None:
+        return dataclasses.replace(kept, record=record, signers=list(kept.signers))
+    status = _record_status(record)
+    if status.state == VALID and status.bundle is not None:
+        if len(_VALID) >= _VALID_MAX:
+            _VALID.clear()
+        _VALID[key] = status
+    return status
+
+
+def _record_status(record: YearRecord) -> RecordStatus:
     document = json.loads(record.canonical_json)
     issuance = IssuedRecord.objects.filter(record=record).select_related("leaf").first()
     status = RecordStatus(

@@ -2,16 +2,15 @@
 
 Starting goes through :func:`hocba.records.jobs.request_render`, which decides who may print.
 The job page polls a fragment with htmx every 2 seconds while the job is queued or running. The
-zip is served here after the same permission check, never from a public media URL.
+zip is served here after the same permission check, never from a public media URL: it is
+streamed from the file storage (local folder or S3-compatible bucket), never read whole.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -79,12 +78,13 @@ def job_download(request: HttpRequest, job_id: int) -> FileResponse:
     job = _job_for(request, job_id)
     if job.status != RenderJobStatus.DONE or not job.output_file:
         raise Http404
-    media = Path(settings.MEDIA_ROOT).resolve()
-    path = (media / job.output_file).resolve()
-    if not path.is_relative_to(media) or not path.is_file():
-        raise Http404
+    try:
+        # The storage refuses a name outside its root (SuspiciousOperation).
+        handle = default_storage.open(job.output_file, "rb")
+    except (FileNotFoundError, SuspiciousOperation):
+        raise Http404 from None
     scope = job.school_class.name if job.school_class else job.school.code
     filename = f"hoc-ba-{job.school_year.name}-{scope}-{job.pk}.zip"
     return FileResponse(
-        path.open("rb"), as_attachment=True, filename=filename, content_type="application/zip"
+        handle, as_attachment=True, filename=filename, content_type="application/zip"
     )

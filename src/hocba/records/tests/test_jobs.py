@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime
 import io
+import tempfile
 import zipfile
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
@@ -45,6 +47,10 @@ def compiled(filled: World) -> World:
     finish(filled)
     compile_4a(filled)
     return filled
+
+
+# What the task receives on its first run (no worker died before it).
+FIRST_ATTEMPT = SimpleNamespace(attempt=1)
 
 
 def work_queue() -> None:
@@ -162,7 +168,7 @@ def test_re_running_a_done_job_does_nothing(
     work_queue()
     job.refresh_from_db()
     before = (job.status, job.attempt, job.finished_at, (media / job.output_file).stat().st_mtime)
-    assert tasks.render_job.call(job.pk) == "skipped"
+    assert tasks.render_job.call(FIRST_ATTEMPT, job.pk) == "skipped"
     with django_capture_on_commit_callbacks(execute=True):
         tasks.render_job.enqueue(job.pk)
     work_queue()
@@ -178,7 +184,7 @@ def test_a_running_job_with_a_fresh_heartbeat_is_left_to_its_worker(
     RenderJob.objects.filter(pk=job.pk).update(
         status=RenderJobStatus.RUNNING, attempt=1, heartbeat_at=timezone.now()
     )
-    assert tasks.render_job.call(job.pk) == "skipped"
+    assert tasks.render_job.call(FIRST_ATTEMPT, job.pk) == "skipped"
     assert jobs.requeue_stale_jobs() == []
     job.refresh_from_db()
     assert job.status == RenderJobStatus.RUNNING and job.attempt == 1
@@ -194,7 +200,9 @@ def test_reaper_requeues_a_job_whose_worker_died(
     RenderJob.objects.filter(pk=job.pk).update(
         status=RenderJobStatus.RUNNING, attempt=1, heartbeat_at=stale, done_count=3
     )
-    leftover = media / "exports" / f"{job.pk}.zip.1.part"
+    # What a run killed between saving its zip and committing leaves: a file under the final
+    # name that no finished job points to (the storage must not give the new one another name).
+    leftover = media / tasks.output_path(job.pk)
     leftover.parent.mkdir(parents=True)
     leftover.write_bytes(b"PK half a zip")
     with django_capture_on_commit_callbacks(execute=True):
@@ -207,8 +215,9 @@ def test_reaper_requeues_a_job_whose_worker_died(
     job.refresh_from_db()
     assert job.status == RenderJobStatus.DONE and job.attempt == 2
     assert job.done_count == job.total == 3
+    assert job.output_file == tasks.output_path(job.pk)
     assert zip_names(media, job) == EXPECTED_4A
-    assert not leftover.exists()
+    assert list((media / "exports").iterdir()) == [leftover]
 
 
 def test_a_superseded_run_stops_without_publishing(
@@ -219,9 +228,7 @@ def test_a_superseded_run_stops_without_publishing(
     assert claimed is not None
     # The reaper gave up on this run (slow, not dead) and another run took over.
     RenderJob.objects.filter(pk=job.pk).update(attempt=claimed.attempt + 1)
-    part = media / "exports" / "x.part"
-    part.parent.mkdir(parents=True, exist_ok=True)
-    with pytest.raises(tasks.Superseded):
+    with tempfile.TemporaryFile() as part, pytest.raises(tasks.Superseded):
         tasks._run(claimed, part)
     assert not (media / tasks.output_path(job.pk)).exists()
 
