@@ -39,7 +39,7 @@ from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from hocba.common.errors import DomainError
 from hocba.documents.render import RenderError, render_stamp, render_year_record
 from hocba.records.models import YearRecord
-from hocba.signing import pades, registry, vault
+from hocba.signing import longterm, pades, registry, vault
 from hocba.signing.adapters import ConfirmationPending, SignerAdapter, SignerError, WrongPin
 from hocba.signing.models import (
     AdapterKind,
@@ -165,9 +165,6 @@ def _beat(batch: SigningBatch, attempt: int) -> None:
         raise Superseded
 
 
-LONG_TERM_CHUNK = 50  # records per long-term validation job
-
-
 def _enqueue_long_term(batch_id: int, record_ids: list[int]) -> None:
     from hocba.signing import tasks
 
@@ -189,8 +186,8 @@ def _end(batch: SigningBatch, attempt: int, status: str, message: str, *, wipe: 
             .order_by("record_id")
             .values_list("record_id", flat=True)
         )
-        for start in range(0, len(signed), LONG_TERM_CHUNK):
-            _enqueue_long_term(batch.pk, signed[start : start + LONG_TERM_CHUNK])
+        for start in range(0, len(signed), longterm.CHUNK_SIZE):
+            _enqueue_long_term(batch.pk, signed[start : start + longterm.CHUNK_SIZE])
 
 
 def _fail_item(batch: SigningBatch, item: SigningItem, message: str) -> None:

@@ -46,7 +46,7 @@ from hocba.signing.models import LongTermValidation
 logger = logging.getLogger(__name__)
 
 DOCUMENT_TIMESTAMP_BYTES = 16_384
-CHUNK_SIZE = 50  # records read, augmented and stored together
+CHUNK_SIZE = 50  # records read, augmented and stored together; also the records of one job
 
 
 async def _signer_paths(
@@ -77,14 +77,8 @@ async def _signer_paths(
 
 
 async def _augment(
-    pdf: bytes,
-    trust: TrustStore,
-    timestamper: TimeStamper,
-    context: ValidationContext | None = None,
-    cache: dict[bytes, Any] | None = None,
+    pdf: bytes, timestamper: TimeStamper, context: ValidationContext, cache: dict[bytes, Any]
 ) -> bytes:
-    context = context or trust.validation_context()
-    cache = {} if cache is None else cache
     reader = PdfFileReader(io.BytesIO(pdf))
     paths = []
     for signature in reader.embedded_regular_signatures:
@@ -107,7 +101,10 @@ async def _augment(
 
 def augment(pdf: bytes, trust: TrustStore, timestamper: TimeStamper) -> bytes:
     """The sealed PDF with validation data (B-LT) and a document timestamp (B-LTA) appended."""
-    return augment_many([pdf], trust, timestamper)[0]  # type: ignore[return-value]
+    (result,) = augment_many([pdf], trust, timestamper)
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 def augment_many(
@@ -126,7 +123,7 @@ def augment_many(
             assert bound is not None
             for pdf in pdfs:
                 try:
-                    results.append(await _augment(pdf, trust, bound, context, cache))
+                    results.append(await _augment(pdf, bound, context, cache))
                 except Exception as error:  # one document's failure must not stop the rest
                     results.append(error)
         return results
