@@ -37,7 +37,7 @@ from hocba.assessment.yearend import (
     completion_text,
 )
 from hocba.common.errors import DomainError
-from hocba.records.models import SCHEMA_VERSION
+from hocba.records.models import SCHEMA_VERSION, PriorStudy
 from hocba.schools.models import Enrolment, Role, School, SchoolYear, SchoolYearProfile, Staff
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -149,19 +149,39 @@ def study_history(enrolment: Enrolment) -> list[dict[str, Any]]:
             school_id__in={row.school_class.school_id for row in rows}
         )
     }
-    return [
-        {
-            "school_year": row.school_year.name,
-            "class_name": text(row.school_class.name),
-            "school_name": text(
-                profiles.get((row.school_class.school_id, row.school_year_id))
-                or row.school_class.school.name
-            ),
-            "register_number": text(row.register_number),
-            "joined_on": row.joined_on.isoformat(),
-        }
+    lines = [
+        (
+            row.school_year.start_year,
+            row.joined_on,
+            {
+                "school_year": row.school_year.name,
+                "class_name": text(row.school_class.name),
+                "school_name": text(
+                    profiles.get((row.school_class.school_id, row.school_year_id))
+                    or row.school_class.school.name
+                ),
+                "register_number": text(row.register_number),
+                "joined_on": row.joined_on.isoformat(),
+            },
+        )
         for row in rows
     ]
+    # Years at schools outside this deployment, brought by a transfer package (issue 9 §1).
+    lines += [
+        (
+            prior.start_year,
+            prior.joined_on,
+            {
+                "school_year": prior.school_year,
+                "class_name": text(prior.class_name),
+                "school_name": text(prior.school_name),
+                "register_number": text(prior.register_number),
+                "joined_on": prior.joined_on.isoformat(),
+            },
+        )
+        for prior in PriorStudy.objects.filter(pupil_id=enrolment.pupil_id, start_year__lte=up_to)
+    ]
+    return [line for _year, _joined, line in sorted(lines, key=lambda item: item[:2])]
 
 
 def principal_name(school: School) -> str:

@@ -284,3 +284,127 @@ class RenderJob(models.Model):
         if not self.total:
             return 100 if self.status == RenderJobStatus.DONE else 0
         return min(100, round(100 * self.done_count / self.total))
+
+
+class TrustedPeer(models.Model):
+    """Another hocba deployment whose issued records this one accepts in transfers (issue 9 §1).
+
+    Registered from that deployment's trust bundle (``hocba transfer trust-peer``): its log's
+    origin and Ed25519 verifier key, and its CA certificates copied under
+    ``TRUST_DIR/peers/<folder>/``. A transfer package is checked against these, never against
+    keys the package carries itself.
+    """
+
+    origin = models.CharField(_("tên sổ cái"), max_length=200, unique=True)
+    name = models.CharField(_("tên đơn vị"), max_length=200, blank=True)
+    verifier_key = models.TextField(_("khoá kiểm tra của sổ cái"))
+    trust_folder = models.CharField(_("thư mục chứng thư"), max_length=120, blank=True)
+    added_at = models.DateTimeField(_("thời điểm thêm"))
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("hệ thống học bạ tin cậy")
+        verbose_name_plural = _("hệ thống học bạ tin cậy")
+        ordering = ["origin"]
+
+    def __str__(self) -> str:
+        return self.name or self.origin
+
+
+class TransferDirection(models.TextChoices):
+    OUT = "out", _("Chuyển đi")
+    IN = "in", _("Chuyển đến")
+
+
+class Transfer(models.Model):
+    """A pupil leaving a school (``out``: the package made) or arriving (``in``: accepted)."""
+
+    direction = models.CharField(_("chiều"), max_length=3, choices=TransferDirection.choices)
+    pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="transfers")
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="transfers")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="transfers")
+    counterpart_school = models.CharField(_("trường chuyển đến/đi"), max_length=200)
+    counterpart_origin = models.CharField(_("hệ thống của trường kia"), max_length=200, blank=True)
+    reason = models.CharField(_("lý do"), max_length=255, blank=True)
+    on = models.DateField(_("ngày chuyển"))
+    package_sha256 = models.CharField(_("mã băm gói hồ sơ"), max_length=64)
+    package_file = models.CharField(_("tệp gói hồ sơ"), max_length=255, blank=True)
+    records = models.PositiveIntegerField(_("số học bạ"), default=0)
+    carried_marks = models.PositiveIntegerField(_("số ô đánh giá mang theo"), default=0)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(_("thời điểm"))
+
+    class Meta:
+        verbose_name = _("chuyển trường")
+        verbose_name_plural = _("chuyển trường")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()}: {self.pupil}"
+
+
+class TransferredRecord(models.Model):
+    """An issued year record of another school, accepted with a transfer after verification.
+
+    The PDF is kept as received (``pdf_file`` in the default storage); ``report`` is the
+    validation report's summary at acceptance. Append-only like the records themselves.
+    """
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="received")
+    pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="transferred_records")
+    origin = models.CharField(_("sổ cái phát hành"), max_length=200)
+    record_id = models.UUIDField(_("mã bản ghi"))
+    version = models.PositiveIntegerField(_("phiên bản"))
+    short_code = models.CharField(_("mã tra cứu"), max_length=14)
+    school_year = models.CharField(_("năm học"), max_length=9)
+    start_year = models.PositiveSmallIntegerField(_("năm bắt đầu"))
+    grade = models.PositiveSmallIntegerField(_("khối"))
+    class_name = models.CharField(_("lớp"), max_length=20)
+    school_code = models.CharField(_("mã trường"), max_length=40)
+    school_name = models.CharField(_("trường"), max_length=200)
+    content_hash = models.CharField(_("mã băm dữ liệu"), max_length=64)
+    pdf_sha256 = models.CharField(_("mã băm tệp PDF"), max_length=64)
+    pdf_file = models.CharField(_("tệp PDF"), max_length=255)
+    proof = models.TextField(_("bằng chứng sổ cái"))
+    log_index = models.PositiveBigIntegerField(_("vị trí trong sổ cái"))
+    report = models.JSONField(_("kết quả kiểm tra"), default=dict)
+    received_at = models.DateTimeField(_("thời điểm nhận"))
+
+    class Meta:
+        verbose_name = _("học bạ nhận khi chuyển đến")
+        verbose_name_plural = _("học bạ nhận khi chuyển đến")
+        ordering = ["start_year", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["origin", "record_id", "version"], name="one_transferred_record_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.short_code} ({self.school_name}, {self.school_year})"
+
+
+class PriorStudy(models.Model):
+    """A line of the study history at a school outside this deployment, taken from a transfer
+    package (the compiled documents' ``study_history`` continues with it)."""
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.PROTECT, related_name="prior_studies")
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="+")
+    school_year = models.CharField(_("năm học"), max_length=9)
+    start_year = models.PositiveSmallIntegerField(_("năm bắt đầu"))
+    class_name = models.CharField(_("lớp"), max_length=20)
+    school_name = models.CharField(_("trường"), max_length=200)
+    register_number = models.CharField(_("số đăng bộ"), max_length=40, blank=True)
+    joined_on = models.DateField(_("ngày nhập học/chuyển đến"))
+
+    class Meta:
+        verbose_name = _("quá trình học tập trước khi chuyển đến")
+        verbose_name_plural = _("quá trình học tập trước khi chuyển đến")
+        ordering = ["start_year", "joined_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.school_year} {self.class_name} {self.school_name}"

@@ -706,6 +706,11 @@ def _embedded_data(reader: PdfFileReader) -> tuple[dict[str, Any], dict[str, Any
     return info, document
 
 
+def embedded_document(data: bytes) -> dict[str, Any] | None:
+    """The year-record document embedded in a PDF (``None`` if absent or unreadable)."""
+    return _embedded_data(_open(data))[1]
+
+
 def _attachment(reader: PdfFileReader, name: str) -> bytes | None:
     """The bytes of the embedded file ``name`` (the document's EmbeddedFiles name tree)."""
     names = reader.root.get("/Names")
