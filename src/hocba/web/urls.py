@@ -32,4 +32,6 @@ urlpatterns = [
     path("", include("hocba.web.urls_records")),
     path("", include("hocba.web.urls_signing")),
     path("", include("hocba.web.urls_lifecycle")),
+    path("huong-dan/", include("hocba.web.views_guide")),  # the user guide (issue 9 §4)
+    path("", include("hocba.web.urls_transfers")),
 ]

@@ -17,7 +17,7 @@ from hocba.assessment.models import SummerOutcome, YearEndRecord
 from hocba.assessment.yearend import CHT, Evaluation
 from hocba.audit.models import AuditEvent
 from hocba.schools import access, selectors
-from hocba.schools.models import Enrolment, Role
+from hocba.schools.models import Enrolment, Pupil, Role
 from hocba.web.forms import ThrottledLoginForm
 
 
@@ -135,8 +135,25 @@ def pupil_detail(request: HttpRequest, pupil_id: int) -> HttpResponse:
         "school_year": selectors.current_school_year(),
         "year_results": _year_results(request.user, enrolments),
         "history": history.cell_history(enrolments),
+        **_transfer_context(request.user, pupil, enrolments),
     }
     return render(request, "web/pupil_detail.html", context)
+
+
+def _transfer_context(user: Any, pupil: Pupil, enrolments: list[Enrolment]) -> dict[str, Any]:
+    """The pupil's transfers, the records received with them, and whether to offer a release."""
+    active = [e for e in enrolments if e.left_on is None]
+    return {
+        "transfers": list(pupil.transfers.select_related("school").order_by("-at")),
+        "transferred_records": list(pupil.transferred_records.order_by("start_year", "pk")),
+        "prior_studies": list(pupil.prior_studies.order_by("start_year", "joined_on")),
+        "can_release": any(access.can_change(user, e.school_class.school) for e in active),
+        "managed_school_ids": {
+            e.school_class.school_id
+            for e in enrolments
+            if access.can_change(user, e.school_class.school)
+        },
+    }
 
 
 @login_required

@@ -189,7 +189,7 @@ def _pdf_name(files: dict[str, bytes], index: int = 0) -> str:
 def _changed_pdf(files: dict[str, bytes], key: Path) -> str:
     name = _pdf_name(files)
     pdf = bytearray(files[name])
-    at = len(pdf) // 3
+    at = pdf.index(b"stream", 100) + 20  # inside the first stream: covered by every signature
     pdf[at] = (pdf[at] + 1) % 256
     files[name] = bytes(pdf)
     return "khớp với danh sách đã ký"
@@ -198,7 +198,7 @@ def _changed_pdf(files: dict[str, bytes], key: Path) -> str:
 def _changed_pdf_resigned(files: dict[str, bytes], key: Path) -> str:
     _changed_pdf(files, key)
     _resign(files, key)
-    return "không hợp lệ"
+    return r"học bạ [A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}(:| không hợp lệ)"
 
 
 def _renamed_pupil(files: dict[str, bytes], key: Path) -> str:
@@ -266,3 +266,37 @@ def test_only_a_system_administrator_adds_a_trusted_peer(sent: Sent, receiver: W
     with pytest.raises(transfers.PermissionRefused):
         transfers.trust_peer(actor=receiver.own.users["principal"], bundle_path=sent.bundle)
     assert not TrustedPeer.objects.exists()
+
+
+def test_the_command_line_trusts_the_sender_checks_and_receives(
+    sent: Sent, receiver: World
+) -> None:
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    package = str(sent.data_dir / "package.zip")
+    with pytest.raises(CommandError, match="chưa được đăng ký"):
+        call_command("transfer", "check", package, stdout=out)
+    call_command("transfer", "trust-peer", str(sent.bundle), "--name", "Trường A", stdout=out)
+    call_command("transfer", "check", package, stdout=out)
+    school_class = _next_year_class(receiver)
+    call_command(
+        "transfer",
+        "receive",
+        package,
+        "--school",
+        school_class.school.code,
+        "--class",
+        "3A",
+        "--year",
+        "2025-2026",
+        "--on",
+        "05/09/2025",
+        "--user",
+        receiver.own.users["principal"].username,
+        stdout=out,
+    )
+    text = out.getvalue()
+    assert "Đã thêm hệ thống tin cậy “Trường A”" in text
+    assert text.count(": hợp lệ") == 2
+    assert f"Đã nhận học sinh {sent.summary['full_name']} vào lớp 3A: 2 học bạ hợp lệ." in text
