@@ -156,18 +156,22 @@ def receive(request: HttpRequest, school_id: int) -> HttpResponse:
             except DomainError as refused:
                 error = refused.message
             else:
-                messages.success(
-                    request,
-                    _(
+                values = {
+                    "name": transfer.pupil.full_name,
+                    "n": transfer.records,
+                    "m": transfer.carried_marks,
+                }
+                if transfer.records:
+                    text = _(
                         "Đã nhận học sinh %(name)s: %(n)s học bạ đã được kiểm tra hợp lệ, "
                         "%(m)s ô đánh giá trong năm được mang theo."
                     )
-                    % {
-                        "name": transfer.pupil.full_name,
-                        "n": transfer.records,
-                        "m": transfer.carried_marks,
-                    },
-                )
+                else:
+                    text = _(
+                        "Đã nhận học sinh %(name)s (chưa có học bạ nào đã phát hành); %(m)s ô "
+                        "đánh giá trong năm được mang theo."
+                    )
+                messages.success(request, text % values)
                 return redirect(reverse("web:pupil", args=[transfer.pupil_id]))
     return render(
         request,
