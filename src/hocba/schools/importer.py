@@ -34,6 +34,8 @@ from hocba.schools.import_parsing import (
     file_rejected,
     read_workbook,
 )
+from hocba.schools.import_sector import read_sector_workbook
+from hocba.schools.import_sector_plan import build_sector_plan
 from hocba.schools.models import School, SchoolClass, SchoolYear, Staff
 
 __all__ = [
@@ -46,6 +48,10 @@ __all__ = [
 
 GUIDE_SHEET = "Hướng dẫn"
 
+# Layouts of the uploaded file: our template, the sector database's export, or either.
+LAYOUT_AUTO, LAYOUT_TEMPLATE, LAYOUT_SECTOR = "auto", "template", "csdl"
+LAYOUTS = (LAYOUT_AUTO, LAYOUT_TEMPLATE, LAYOUT_SECTOR)
+
 
 @dataclass
 class ImportReport:
@@ -57,6 +63,8 @@ class ImportReport:
     created_pupils: list[str] = field(default_factory=list)  # Ministry codes
     enrolled_pupils: list[str] = field(default_factory=list)  # known pupils enrolled this year
     teaching_assignments: int = 0
+    layout: str = LAYOUT_TEMPLATE
+    notes: list[ImportIssue] = field(default_factory=list)  # rows skipped on purpose
 
     @property
     def classes_created(self) -> int:
@@ -100,14 +108,34 @@ class ImportReport:
 
 
 def import_workbook(
-    *, actor: Any, school: School, school_year: SchoolYear, file: FileInput
+    *,
+    actor: Any,
+    school: School,
+    school_year: SchoolYear,
+    file: FileInput,
+    layout: str = LAYOUT_AUTO,
 ) -> ImportReport:
     """Import a workbook, or raise :class:`ImportRejected` listing every error (nothing written).
 
-    ``file`` is a path, bytes or a binary file object. Raises ``PermissionRefused`` unless the
-    actor may change the school's master data.
+    ``file`` is a path, bytes or a binary file object. ``layout`` is ``"template"`` (our
+    template), ``"csdl"`` (a pupil or staff list exported by the sector database) or ``"auto"``:
+    a file whose sheets carry a sector header row is read as an export, any other as the
+    template. Raises ``PermissionRefused`` unless the actor may change the school's master data.
     """
     access.require_change(actor, school)
+    if layout != LAYOUT_TEMPLATE:
+        sector = read_sector_workbook(file)
+        if sector is not None:
+            built = build_sector_plan(sector, school=school, school_year=school_year)
+            return _import_sector(actor, school, school_year, built.plan, built.issues, built.notes)
+        if layout == LAYOUT_SECTOR:
+            raise file_rejected(
+                _(
+                    "Không tìm thấy danh sách học sinh hay cán bộ xuất từ cơ sở dữ liệu ngành: "
+                    "cần một dòng tiêu đề có các cột “Mã học sinh” (hoặc “Mã cán bộ”) và "
+                    "“Họ và tên”."
+                )
+            )
     sheets = read_workbook(file)
     plan, issues = build_plan(sheets, school=school, school_year=school_year)
     if not issues and plan.is_empty():
@@ -118,6 +146,33 @@ def import_workbook(
         return _write(actor=actor, school=school, school_year=school_year, plan=plan)
     except _StepFailed as failed:
         raise ImportRejected([failed.issue]) from failed.__cause__
+
+
+def _import_sector(
+    actor: Any,
+    school: School,
+    school_year: SchoolYear,
+    plan: ImportPlan,
+    issues: list[ImportIssue],
+    notes: list[ImportIssue],
+) -> ImportReport:
+    if issues:
+        raise ImportRejected(issues)
+    notes = sorted(notes, key=ImportIssue.sort_key)
+    if plan.is_empty():
+        # Everyone is already in the school (a re-import) or was skipped: nothing to write.
+        return ImportReport(layout=LAYOUT_SECTOR, notes=notes)
+    try:
+        report = _write(
+            actor=actor,
+            school=school,
+            school_year=school_year,
+            plan=plan,
+            report=ImportReport(layout=LAYOUT_SECTOR, notes=notes),
+        )
+    except _StepFailed as failed:
+        raise ImportRejected([failed.issue]) from failed.__cause__
+    return report
 
 
 class _StepFailed(Exception):
@@ -139,9 +194,17 @@ def _step(at: RowReader, key: str) -> Iterator[None]:
 
 
 def _write(
-    *, actor: Any, school: School, school_year: SchoolYear, plan: ImportPlan
+    *,
+    actor: Any,
+    school: School,
+    school_year: SchoolYear,
+    plan: ImportPlan,
+    report: ImportReport | None = None,
 ) -> ImportReport:
-    report = ImportReport()
+    report = report or ImportReport()
+    extra: dict[str, Any] = {}
+    if report.layout == LAYOUT_SECTOR:
+        extra = {"layout": report.layout, "skipped": len(report.notes)}
     with transaction.atomic():
         staff = _write_staff(actor, school, plan, report)
         classes = _write_classes(actor, school, school_year, plan, staff, report)
@@ -156,6 +219,7 @@ def _write(
                 "school_year": school_year.name,
                 **report.counts(),
                 "staff_usernames": report.created_staff,
+                **extra,
             },
         )
     return report

@@ -21,6 +21,16 @@ class ImportForm(forms.Form):
         label=_("Năm học"), queryset=SchoolYear.objects.all(), empty_label=None
     )
     workbook = forms.FileField(label=_("Tệp Excel (.xlsx)"))
+    layout = forms.ChoiceField(
+        label=_("Loại tệp"),
+        choices=[
+            (importer.LAYOUT_AUTO, _("Tự nhận biết")),
+            (importer.LAYOUT_TEMPLATE, _("Tệp mẫu của hệ thống")),
+            (importer.LAYOUT_SECTOR, _("Danh sách xuất từ cơ sở dữ liệu ngành (CSDL ngành)")),
+        ],
+        initial=importer.LAYOUT_AUTO,
+        required=False,
+    )
 
 
 def _managed_school(request: HttpRequest, school_id: int) -> School:
@@ -51,6 +61,7 @@ def import_upload(request: HttpRequest, school_id: int) -> HttpResponse:
                     school=school,
                     school_year=form.cleaned_data["school_year"],
                     file=form.cleaned_data["workbook"],
+                    layout=form.cleaned_data["layout"] or importer.LAYOUT_AUTO,
                 )
             except importer.ImportRejected as rejected:
                 context["rejected"] = rejected

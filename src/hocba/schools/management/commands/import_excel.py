@@ -10,7 +10,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from hocba.common.errors import DomainError
-from hocba.schools.importer import ImportRejected, build_template, import_workbook
+from hocba.schools.importer import (
+    LAYOUT_AUTO,
+    LAYOUTS,
+    ImportRejected,
+    build_template,
+    import_workbook,
+)
 from hocba.schools.models import School, SchoolYear
 
 
@@ -26,6 +32,15 @@ class Command(BaseCommand):
         parser.add_argument("--year", help="năm học, ví dụ 2024-2025")
         parser.add_argument("--user", help="tên đăng nhập của người thực hiện")
         parser.add_argument("--template", metavar="OUT.xlsx", help="ghi tệp mẫu rồi dừng")
+        parser.add_argument(
+            "--format",
+            choices=LAYOUTS,
+            default=LAYOUT_AUTO,
+            help=(
+                "template: tệp mẫu của hệ thống; csdl: danh sách học sinh/cán bộ xuất từ cơ sở "
+                "dữ liệu ngành; auto (mặc định): tự nhận biết"
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["template"]:
@@ -35,7 +50,9 @@ class Command(BaseCommand):
             return
         file, school, year, user = self._resolve(options)
         try:
-            report = import_workbook(actor=user, school=school, school_year=year, file=file)
+            report = import_workbook(
+                actor=user, school=school, school_year=year, file=file, layout=options["format"]
+            )
         except ImportRejected as rejected:
             for issue in rejected.errors:
                 self.stderr.write(str(issue))
@@ -43,6 +60,8 @@ class Command(BaseCommand):
         except DomainError as exc:  # permission refused
             raise CommandError(exc.message) from exc
         self.stdout.write(self.style.SUCCESS(report.summary()))
+        for note in report.notes:
+            self.stdout.write(str(note))
         if report.created_staff:
             self.stdout.write(
                 _("Tài khoản mới (chưa có mật khẩu): %(names)s")
