@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "hocba.ledger",
     "hocba.verification",
     "hocba.jobs",
+    "hocba.monitoring",
     "hocba.web",
     "hocba.api",
 ]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("so-cai/", include("hocba.ledger.urls")),
+    path("theo-doi/", include("hocba.monitoring.urls")),
     path("", include("hocba.verification.urls")),
     path("", include("hocba.web.urls")),
 ]
