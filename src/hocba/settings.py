@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "hocba.audit",
     "hocba.schools",
     "hocba.assessment",
@@ -90,6 +93,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "hocba.common.security.IdleTimeoutMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "hocba.web.views_twofactor.SecondFactorMiddleware",
+    "hocba.common.security.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "hocba.urls"
@@ -324,6 +331,36 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Behind TLS (issue 10 §2): HSTS and a redirect to https; the probes stay reachable over plain
+# HTTP for the orchestrator. Set HOCBA_PROXY_SSL_HEADER=1 behind a proxy that sets
+# X-Forwarded-Proto (and only then: a client could send it).
+SECURE_HSTS_SECONDS = (
+    int(os.environ.get("HOCBA_HSTS_SECONDS", "31536000")) if SESSION_COOKIE_SECURE else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SESSION_COOKIE_SECURE
+SECURE_HSTS_PRELOAD = False
+SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE and env_bool(
+    "HOCBA_SSL_REDIRECT", "1" if env_bool("HOCBA_PROXY_SSL_HEADER") else "0"
+)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+if env_bool("HOCBA_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy (hocba.common.security): no inline script, no eval, nothing framed.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+# Idle sessions end (issue 10 §2): after HOCBA_IDLE_SECONDS without a request (0 = never).
+HOCBA_IDLE_SECONDS = int(os.environ.get("HOCBA_IDLE_SECONDS", "3600"))
+
+# Two-factor authentication (hocba.common.twofactor): "required" makes principals, school
+# administrators, district, Department and system staff set up an authenticator app;
+# "optional" asks the code only of those who set one up (the demo and the tests).
+HOCBA_2FA = os.environ.get("HOCBA_2FA", "optional" if DEBUG or TESTING else "required")
+if HOCBA_2FA not in {"required", "optional"}:
+    raise ImproperlyConfigured("HOCBA_2FA phải là required hoặc optional.")
+OTP_TOTP_ISSUER = os.environ.get("HOCBA_OTP_ISSUER", "Học bạ số")
 
 # Logs go to stderr; ``HOCBA_LOG_FORMAT=json`` writes one JSON object per line (production).
 LOGGING = {

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hocba.audit.services import record_event
+from hocba.common import twofactor
 from hocba.common.errors import DomainError, PermissionRefused
 from hocba.records.models import YearRecord, YearRecordStatus
 from hocba.schools import access
@@ -104,11 +105,14 @@ def records_for(
     return records.order_by("pk")
 
 
-def _reauthenticate(actor: Any, password: str) -> None:
+def _reauthenticate(actor: Any, password: str, otp_code: str) -> None:
+    """Before signing or issuing: the password again, and a fresh second-factor code from those
+    who have an authenticator (issue 10 §2)."""
     if not password or not actor.check_password(password):
         raise PermissionRefused(
             _("Mật khẩu xác nhận không đúng. Hãy nhập lại mật khẩu đăng nhập trước khi ký.")
         )
+    twofactor.check_reauthentication(actor, otp_code)
 
 
 def _authorisation(registered: SigningCertificate, pin: str) -> bytes | None:
@@ -133,6 +137,7 @@ def start_batch(
     certificate: SigningCertificate,
     password: str,
     pin: str = "",
+    otp_code: str = "",
     school_class: SchoolClass | None = None,
     school: School | None = None,
 ) -> SigningBatch:
@@ -156,7 +161,7 @@ def start_batch(
         )
     if not usable_certificates(actor, step, school).filter(pk=certificate.pk).exists():
         raise PermissionRefused(_("Bạn không thể ký bằng chứng thư số này."))
-    _reauthenticate(actor, password)
+    _reauthenticate(actor, password, otp_code)
     registry.check_before_signing(certificate)
     try:
         authorisation = _authorisation(certificate, pin)
@@ -217,7 +222,9 @@ def may_see_batch(user: Any, batch: SigningBatch) -> bool:
     return batch.requested_by_id == user.pk or access.is_school_manager(user, batch.school)
 
 
-def resume_batch(actor: Any, batch: SigningBatch, *, password: str, pin: str = "") -> SigningBatch:
+def resume_batch(
+    actor: Any, batch: SigningBatch, *, password: str, pin: str = "", otp_code: str = ""
+) -> SigningBatch:
     """Continue a batch that stopped (wrong PIN, token removed, confirmation expired, TSA down).
 
     Items that failed are tried again; items already signed are never signed twice.
@@ -226,7 +233,7 @@ def resume_batch(actor: Any, batch: SigningBatch, *, password: str, pin: str = "
         raise PermissionRefused(_("Chỉ người đã bắt đầu lượt ký mới tiếp tục được."))
     if batch.status not in {BatchStatus.WAITING, BatchStatus.DONE}:
         raise DomainError(_("Lượt ký này đang chạy hoặc đã bị huỷ."))
-    _reauthenticate(actor, password)
+    _reauthenticate(actor, password, otp_code)
     registry.check_before_signing(batch.certificate)
     try:
         authorisation = _authorisation(batch.certificate, pin)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from hocba.web import views, views_import, views_pki
+from hocba.web import views, views_import, views_pki, views_twofactor
 
 app_name = "web"
 
@@ -9,6 +9,13 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("dang-nhap/", views.LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
+    path("tai-khoan/xac-thuc-hai-buoc/", views_twofactor.verify, name="twofactor_verify"),
+    path("tai-khoan/xac-thuc-hai-buoc/thiet-lap/", views_twofactor.setup, name="twofactor_setup"),
+    path(
+        "tai-khoan/xac-thuc-hai-buoc/ma-du-phong/",
+        views_twofactor.recovery_codes,
+        name="twofactor_recovery",
+    ),
     path("truong/<int:school_id>/", views.school_detail, name="school"),
     path("truong/<int:school_id>/nhat-ky/", views.school_audit, name="school_audit"),
     path("truong/<int:school_id>/nhap-excel/", views_import.import_upload, name="import"),

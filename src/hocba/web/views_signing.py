@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from hocba.common import twofactor
 from hocba.common.errors import DomainError
 from hocba.schools import access
 from hocba.schools.models import Role, School, SchoolClass, Staff
@@ -93,9 +94,19 @@ class SignForm(forms.Form):
         required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
     )
+    otp_code = forms.CharField(
+        label=gettext_lazy("Mã xác thực hai bước (trong ứng dụng xác thực)"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
 
-    def __init__(self, *args: Any, certificates: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, certificates: Any, second_factor: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if not second_factor:
+            del self.fields["otp_code"]
         field = self.fields["certificate"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = certificates
@@ -112,6 +123,17 @@ class ResumeForm(forms.Form):
         required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
     )
+    otp_code = forms.CharField(
+        label=gettext_lazy("Mã xác thực hai bước (trong ứng dụng xác thực)"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args: Any, second_factor: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not second_factor:
+            del self.fields["otp_code"]
 
 
 def _certificate_label(certificate: SigningCertificate) -> str:
@@ -285,7 +307,11 @@ def _sign_forms(
             {
                 "step": step,
                 "label": SigningStep(step).label,
-                "form": SignForm(certificates=certificates, prefix=step),
+                "form": SignForm(
+                    certificates=certificates,
+                    prefix=step,
+                    second_factor=twofactor.has_second_factor(request.user),
+                ),
                 "has_certificate": certificates.exists(),
                 "waiting": services.records_for(
                     step, school=school, school_class=school_class, school_year=year
@@ -362,6 +388,7 @@ def start(request: HttpRequest) -> HttpResponse:
         request.POST,
         certificates=services.usable_certificates(request.user, step, owner),
         prefix=step,
+        second_factor=twofactor.has_second_factor(request.user),
     )
     if not form.is_valid():
         _report_errors(request, form)
@@ -373,6 +400,7 @@ def start(request: HttpRequest) -> HttpResponse:
             certificate=form.cleaned_data["certificate"],
             password=form.cleaned_data["password"],
             pin=form.cleaned_data["pin"],
+            otp_code=form.cleaned_data.get("otp_code", ""),
             school_class=school_class,
             school=school,
         )
@@ -397,7 +425,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     context = {
         "batch": batch,
         "failed": batch.items.filter(state=ItemState.FAILED).select_related("record__pupil"),
-        "resume_form": ResumeForm(),
+        "resume_form": ResumeForm(second_factor=twofactor.has_second_factor(request.user)),
         "is_owner": batch.requested_by_id == request.user.pk,
     }
     if request.htmx:  # type: ignore[attr-defined]
@@ -409,7 +437,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
 @require_POST
 def batch_resume(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = _batch_or_404(request, batch_id)
-    form = ResumeForm(request.POST)
+    form = ResumeForm(request.POST, second_factor=twofactor.has_second_factor(request.user))
     if form.is_valid():
         try:
             services.resume_batch(
@@ -417,6 +445,7 @@ def batch_resume(request: HttpRequest, batch_id: int) -> HttpResponse:
                 batch,
                 password=form.cleaned_data["password"],
                 pin=form.cleaned_data["pin"],
+                otp_code=form.cleaned_data.get("otp_code", ""),
             )
         except DomainError as error:
             messages.error(request, error.message)
