@@ -167,9 +167,14 @@ def require_change(user: Any, obj: Model) -> None:
 
 
 def log_personal_data_read(user: Any, pupil: Pupil) -> None:
-    """Audit a read of a pupil's personal data by staff above the school (issue 2 §5)."""
+    """Audit a read of a pupil's personal data by anyone outside the pupil's current school:
+    staff above the school (issue 2 §5) and staff of a school the pupil left (issue 10 §5). The
+    school sees these reads in its audit trail."""
+    school = current_school(pupil)
     if not is_above_school(user):
-        return
+        staff = staff_of(user)
+        if staff is None or school is None or staff.school_id == school.pk:
+            return
     from django.db import transaction
 
     from hocba.audit.services import record_event
@@ -179,7 +184,7 @@ def log_personal_data_read(user: Any, pupil: Pupil) -> None:
             actor=user,
             action="schools.pupil.personal_data_read",
             obj=pupil,
-            school=current_school(pupil),
+            school=school,
         )
 
 

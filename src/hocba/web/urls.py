@@ -16,6 +16,7 @@ urlpatterns = [
         views_twofactor.recovery_codes,
         name="twofactor_recovery",
     ),
+    path("quyen-rieng-tu/", views.privacy, name="privacy"),
     path("truong/<int:school_id>/", views.school_detail, name="school"),
     path("truong/<int:school_id>/nhat-ky/", views.school_audit, name="school_audit"),
     path("truong/<int:school_id>/nhap-excel/", views_import.import_upload, name="import"),

@@ -173,3 +173,8 @@ def pupil_search(request: HttpRequest, school_id: int) -> HttpResponse:
     query = request.GET.get("q", "")
     results = selectors.search_pupils(request.user, school, query)
     return render(request, "web/_pupil_results.html", {"results": results, "query": query})
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    """What the system keeps about pupils and staff, why, who sees it, for how long (public)."""
+    return render(request, "web/privacy.html")

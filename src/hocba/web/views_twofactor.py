@@ -42,6 +42,7 @@ OPEN_PREFIXES = (
     "/kiem-tra-tep/",
     "/so-cai/",
     "/pki/",
+    "/quyen-rieng-tu/",
 )
 
 
