@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "hocba.ledger",
     "hocba.verification",
     "hocba.jobs",
+    "hocba.exchange",
     "hocba.monitoring",
     "hocba.web",
     "hocba.api",
@@ -353,6 +354,20 @@ CONTENT_SECURITY_POLICY = (
 )
 # Idle sessions end (issue 10 §2): after HOCBA_IDLE_SECONDS without a request (0 = never).
 HOCBA_IDLE_SECONDS = int(os.environ.get("HOCBA_IDLE_SECONDS", "3600"))
+
+# Upward sync and the receiving store (hocba.exchange, docs/interchange.md).
+HOCBA_EXCHANGE_TIMEOUT = float(os.environ.get("HOCBA_EXCHANGE_TIMEOUT", "30"))
+HOCBA_EXCHANGE_MAX_ATTEMPTS = int(os.environ.get("HOCBA_EXCHANGE_MAX_ATTEMPTS", "5"))
+HOCBA_EXCHANGE_BACKOFF_SECONDS = float(os.environ.get("HOCBA_EXCHANGE_BACKOFF_SECONDS", "1.0"))
+HOCBA_EXCHANGE_MAX_BATCH = int(os.environ.get("HOCBA_EXCHANGE_MAX_BATCH", "200"))
+# Senders' log keys besides those registered with ``hocba transfer trust-peer`` (C2SP vkeys,
+# separated by ";"), and whether a sender must be known for its record sets to be stored.
+HOCBA_EXCHANGE_TRUSTED_LOGS = [
+    key.strip()
+    for key in os.environ.get("HOCBA_EXCHANGE_TRUSTED_LOGS", "").split(";")
+    if key.strip()
+]
+HOCBA_EXCHANGE_REQUIRE_TRUSTED_LOG = env_bool("HOCBA_EXCHANGE_REQUIRE_TRUSTED_LOG")
 
 # Two-factor authentication (hocba.common.twofactor): "required" makes principals, school
 # administrators, district, Department and system staff set up an authenticator app;

@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("so-cai/", include("hocba.ledger.urls")),
     path("theo-doi/", include("hocba.monitoring.urls")),
+    path("trao-doi/", include("hocba.exchange.urls")),
     path("", include("hocba.verification.urls")),
     path("", include("hocba.web.urls")),
 ]

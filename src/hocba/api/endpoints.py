@@ -10,6 +10,7 @@ from ninja import NinjaAPI, Schema
 from ninja.security import django_auth
 
 from hocba.api.assessment import router as assessment_router
+from hocba.api.exchange import router as exchange_router
 from hocba.api.signing import router as signing_router
 from hocba.api.verification import router as verification_router
 from hocba.common.errors import DomainError, PermissionRefused
@@ -30,6 +31,7 @@ api = NinjaAPI(
 api.add_router("/", assessment_router)
 api.add_router("/signing/", signing_router)
 api.add_router("/", verification_router)
+api.add_router("/", exchange_router)
 
 
 @api.exception_handler(PermissionRefused)

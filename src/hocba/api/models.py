@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 class ApiScope(models.TextChoices):
     VERIFY_READ = "verify:read", _("Xác thực học bạ theo mã")
     VERIFY_FILE = "verify:file", _("Xác thực tệp học bạ")
+    EXCHANGE_PUSH = "exchange:push", _("Gửi học bạ lên kho dữ liệu (đồng bộ)")
 
 
 class ApiKey(models.Model):

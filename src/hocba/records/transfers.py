@@ -6,6 +6,8 @@ ZIP (``hocba.transfer-package/1``)::
     manifest.json           the pupil's identity, the study history, the records in the package
                             (file names and SHA-256), the current year's assessments so far when
                             the pupil leaves before the year's record is issued
+    record-set.json         the pupil's ``hocba.record-set/1`` (docs/interchange.md): every issued
+                            version with its document, status and proof, checked against the schema
     manifest.sig            a signed note of the sending deployment's log key over the manifest's
                             SHA-256: the unsigned parts (identity, marks so far) cannot be altered
     log/checkpoint.txt      the sending log's latest signed checkpoint
@@ -60,6 +62,7 @@ from hocba.ledger.copies import record_copies
 from hocba.ledger.models import CopyChannel, CopyPurpose
 from hocba.ledger.note import NoteError, Signer, TlogProof, Verifier, open_checkpoint, open_note
 from hocba.ledger.statuslist import StatusListError, open_status_list
+from hocba.records import interchange
 from hocba.records.models import (
     PriorStudy,
     Transfer,
@@ -241,6 +244,10 @@ def build_package(
                 "proof": f"{base}.tlog-proof",
             }
         )
+    # The same record set the interchange format carries upward (docs/interchange.md).
+    files["record-set.json"] = json.dumps(
+        interchange.pupil_record_set(pupil), ensure_ascii=False, sort_keys=True
+    ).encode()
     checkpoint = ledger.sign_checkpoint()
     files["log/checkpoint.txt"] = checkpoint.note.encode()
     files["log/status-list.txt"] = build_status_list().encode()
@@ -252,7 +259,7 @@ def build_package(
         "from_school": {"code": school.code, "name": school.name},
         "to_school": destination,
         "left_on": on.isoformat(),
-        "pupil": _pupil_identity(pupil),
+        "pupil": interchange.pupil_identity(pupil),
         "study_history": _study_history(pupil),
         "records": entries,
         "current_year": None if _issued_for(enrolment, records) else _marks_so_far(enrolment),
@@ -274,13 +281,6 @@ def _manifest_statement(manifest_bytes: bytes) -> str:
 
 def _sign_manifest(signer: Signer, manifest_bytes: bytes) -> str:
     return signer.sign(_manifest_statement(manifest_bytes))
-
-
-def _pupil_identity(pupil: Pupil) -> dict[str, Any]:
-    values = {name: getattr(pupil, name) for name in PUPIL_FIELDS}
-    values["date_of_birth"] = pupil.date_of_birth.isoformat()
-    values["personal_id"] = pupil.personal_id or ""
-    return values
 
 
 def _study_history(pupil: Pupil) -> list[dict[str, Any]]:
@@ -492,6 +492,13 @@ def check_package(data: bytes) -> CheckedPackage:
         raise _refuse(
             _("điểm kiểm tra hoặc danh sách trạng thái của sổ cái không hợp lệ.")
         ) from error
+    if "record-set.json" in files:
+        try:
+            interchange.validate_record_set(json.loads(files["record-set.json"]))
+        except ValueError as error:
+            raise _refuse(_("record-set.json không đọc được.")) from error
+        except DomainError as error:
+            raise _refuse(error.message) from error
     package = CheckedPackage(
         manifest=manifest, origin=origin, own=own, sha256=hashlib.sha256(data).hexdigest()
     )
