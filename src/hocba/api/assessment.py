@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
+from hocba.api.errors import SESSION, DomainErrorOut
 from hocba.assessment import selectors, services, year_end
 from hocba.assessment.cells import CellAddress
 from hocba.assessment.history import describe_cell
@@ -42,10 +43,6 @@ Sheet = Literal["subject", "competency", "facts"]
 
 
 # --- Schemas ---------------------------------------------------------------------------------
-
-
-class Detail(Schema):
-    detail: str
 
 
 class RosterRow(Schema):
@@ -122,7 +119,9 @@ class EditErrorOut(Schema):
 
 class RejectedOut(Schema):
     detail: str
-    errors: list[EditErrorOut]
+    errors: list[EditErrorOut] = Field(
+        default_factory=list, description="Không có khi bị từ chối cả lô (quyền, CSRF)."
+    )
 
 
 class StoredYearEnd(Schema):
@@ -265,7 +264,9 @@ def _stored(record: YearEndRecord | None) -> StoredYearEnd | None:
 # --- Endpoints -------------------------------------------------------------------------------
 
 
-@router.get("/classes/{class_id}/marks", response={200: ClassMarksOut, 400: Detail})
+@router.get(
+    "/classes/{class_id}/marks", response={200: ClassMarksOut, **SESSION, 400: DomainErrorOut}
+)
 def class_marks(
     request: HttpRequest,
     class_id: int,
@@ -306,7 +307,7 @@ def _cell_edit(edit: EditIn) -> services.CellEdit:
 
 @router.post(
     "/classes/{class_id}/marks",
-    response={200: SavedOut, 400: RejectedOut, 403: RejectedOut, 409: RejectedOut},
+    response={**SESSION, 200: SavedOut, 400: RejectedOut, 403: RejectedOut, 409: RejectedOut},
 )
 def save_marks(request: HttpRequest, class_id: int, payload: EditsIn) -> Status[Any]:
     """Store a batch of cell edits, all or nothing; each names the row version it was made on."""
@@ -338,7 +339,7 @@ def save_marks(request: HttpRequest, class_id: int, payload: EditsIn) -> Status[
     return Status(200, SavedOut(saved=saved))
 
 
-@router.get("/classes/{class_id}/year-end", response=list[YearEndRow])
+@router.get("/classes/{class_id}/year-end", response={200: list[YearEndRow], **SESSION})
 def class_year_end(request: HttpRequest, class_id: int) -> list[YearEndRow]:
     """Live year-end results with their reasons, and what is stored (human decisions)."""
     school_class = _visible_class(request, class_id)
@@ -365,7 +366,7 @@ def _pupil_enrolments(request: HttpRequest, pupil_id: int) -> QuerySet[Enrolment
     return Enrolment.objects.filter(pupil=pupil).select_related("school_class__school_year")
 
 
-@router.get("/pupils/{pupil_id}/history", response=HistoryOut)
+@router.get("/pupils/{pupil_id}/history", response={200: HistoryOut, **SESSION})
 def pupil_history(request: HttpRequest, pupil_id: int, limit: int = 200) -> HistoryOut:
     """Every cell change of the pupil's years, newest first: who, when, old and new, channel."""
     enrolments = {e.pk: e for e in _pupil_enrolments(request, pupil_id)}

@@ -10,6 +10,7 @@ from ninja import NinjaAPI, Schema
 from ninja.security import django_auth
 
 from hocba.api.assessment import router as assessment_router
+from hocba.api.errors import SESSION
 from hocba.api.exchange import router as exchange_router
 from hocba.api.signing import router as signing_router
 from hocba.api.verification import router as verification_router
@@ -96,7 +97,7 @@ class PupilOut(Schema):
     guardian_name: str
 
 
-@api.get("/schools", response=list[SchoolOut], tags=["schools"])
+@api.get("/schools", response={200: list[SchoolOut], **SESSION}, tags=["schools"])
 def list_schools(request: HttpRequest) -> list[SchoolOut]:
     schools = access.visible_schools(request.user).select_related("province", "district")
     return [
@@ -111,7 +112,9 @@ def list_schools(request: HttpRequest) -> list[SchoolOut]:
     ]
 
 
-@api.get("/schools/{school_id}/classes", response=list[ClassOut], tags=["schools"])
+@api.get(
+    "/schools/{school_id}/classes", response={200: list[ClassOut], **SESSION}, tags=["schools"]
+)
 def list_classes(request: HttpRequest, school_id: int, year: str | None = None) -> list[ClassOut]:
     school = get_object_or_404(access.visible_schools(request.user), pk=school_id)
     classes = selectors.classes_of_school(request.user, school, year_name=year)
@@ -128,7 +131,7 @@ def list_classes(request: HttpRequest, school_id: int, year: str | None = None) 
     ]
 
 
-@api.get("/classes/{class_id}/pupils", response=list[PupilRow], tags=["schools"])
+@api.get("/classes/{class_id}/pupils", response={200: list[PupilRow], **SESSION}, tags=["schools"])
 def list_class_pupils(request: HttpRequest, class_id: int) -> list[PupilRow]:
     school_class = get_object_or_404(access.visible_classes(request.user), pk=class_id)
     return [
@@ -144,7 +147,7 @@ def list_class_pupils(request: HttpRequest, class_id: int) -> list[PupilRow]:
     ]
 
 
-@api.get("/pupils/{pupil_id}", response=PupilOut, tags=["schools"])
+@api.get("/pupils/{pupil_id}", response={200: PupilOut, **SESSION}, tags=["schools"])
 def get_pupil(request: HttpRequest, pupil_id: int) -> Pupil:
     pupil = get_object_or_404(access.visible_pupils(request.user), pk=pupil_id)
     access.log_personal_data_read(request.user, pupil)

@@ -25,6 +25,7 @@ from ninja import Field, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.security import HttpBearer
 
+from hocba.api.errors import NOT_VALID, DomainErrorOut, ErrorOut
 from hocba.common.errors import DomainError
 from hocba.signing import agent
 from hocba.signing.adapters import DIGEST_ALGORITHM
@@ -54,6 +55,16 @@ class AgentTokenAuth(HttpBearer):
 
 
 router = Router(tags=["sign-agent"], auth=AgentTokenAuth())
+
+# A missing or expired token: 401. A refusal by the signing services (not this user's batch,
+# certificate not theirs): 403; bad base64 or DER: 400; a body that fails the schema: 422.
+AGENT_ERRORS: dict[int, Any] = {
+    400: DomainErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    **NOT_VALID,
+}
 
 
 # --- Schemas ---------------------------------------------------------------------------------
@@ -144,7 +155,11 @@ class CertificateOut(Schema):
 # --- Routes ----------------------------------------------------------------------------------
 
 
-@router.post("/agent/login", auth=None, response=TokenOut)
+@router.post(
+    "/agent/login",
+    auth=None,
+    response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut, **NOT_VALID},
+)
 def agent_login(request: HttpRequest, payload: LoginIn) -> TokenOut:
     address = str(request.META.get("REMOTE_ADDR", "unknown"))
     if throttle.is_locked(payload.username, address):
@@ -169,12 +184,12 @@ def agent_login(request: HttpRequest, payload: LoginIn) -> TokenOut:
     )
 
 
-@router.get("/agent/batches", response=list[BatchOut])
+@router.get("/agent/batches", response={200: list[BatchOut], 401: ErrorOut})
 def agent_batches(request: HttpRequest) -> list[BatchOut]:
     return [_batch_out(batch) for batch in _with_remaining(agent.pending_batches(_signer(request)))]
 
 
-@router.post("/agent/batches/{batch_id}/prepare", response=PreparedOut)
+@router.post("/agent/batches/{batch_id}/prepare", response={200: PreparedOut, **AGENT_ERRORS})
 def agent_prepare(request: HttpRequest, batch_id: int, limit: int = agent.PREPARE_LIMIT) -> Any:
     batch = _batch(batch_id)
     digests = agent.prepare_next(_signer(request), batch, limit=limit)
@@ -201,7 +216,7 @@ def agent_prepare(request: HttpRequest, batch_id: int, limit: int = agent.PREPAR
     )
 
 
-@router.post("/agent/batches/{batch_id}/signatures", response=SubmittedOut)
+@router.post("/agent/batches/{batch_id}/signatures", response={200: SubmittedOut, **AGENT_ERRORS})
 def agent_signatures(request: HttpRequest, batch_id: int, payload: SignaturesIn) -> Any:
     batch = _batch(batch_id)
     values = [
@@ -218,7 +233,7 @@ def agent_signatures(request: HttpRequest, batch_id: int, payload: SignaturesIn)
     )
 
 
-@router.post("/agent/certificates", response=CertificateOut)
+@router.post("/agent/certificates", response={200: CertificateOut, **AGENT_ERRORS})
 def agent_register_certificate(request: HttpRequest, payload: CertificateIn) -> Any:
     registered = agent.register_agent_certificate(
         _signer(request),

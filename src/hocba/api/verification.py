@@ -16,11 +16,12 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from django.urls import register_converter, reverse
 from django.utils.translation import gettext as _
-from ninja import Field, File, Header, Router, Schema, UploadedFile
+from ninja import Field, File, Header, Path, Router, Schema, UploadedFile
 from ninja.errors import AuthenticationError, HttpError
 from ninja.security import APIKeyHeader, HttpBearer
 
 from hocba.api import keys
+from hocba.api.errors import NOT_VALID, ErrorOut
 from hocba.api.models import ApiKey, ApiScope
 from hocba.common import ratelimit
 from hocba.records.codes import normalise_short_code
@@ -167,10 +168,6 @@ class FactorIn(Schema):
     date_of_birth: str = Field("", max_length=32, description="Ngày sinh dd/mm/yyyy (hoặc ISO).")
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
 def _status_out(status: RecordStatus) -> dict[str, Any]:
     return {
         "short_code": status.record.short_code,
@@ -216,15 +213,31 @@ def _verify(request: HttpRequest, short_code: str, access_code: str, birth: str)
 
 # --- Operations ------------------------------------------------------------------------------
 
-ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: ErrorOut}
+ERRORS: dict[int, Any] = {
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    429: ErrorOut,
+    **NOT_VALID,
+}
+# Anonymous calls are allowed (``anonymous`` above): an empty requirement, added to the keys'
+# (django-ninja appends lists of ``openapi_extra``), says so in the schema.
+ANONYMOUS_TOO: dict[str, Any] = {"security": [{}]}
+# The path converter's pattern, in the schema too: other strings never reach these operations.
+SHORT_CODE = Path(
+    ...,
+    pattern=f"^{ShortCodeConverter.regex}$",
+    description="Mã tra cứu in trên học bạ (XXXX-XXXX-XXXX, không phân biệt hoa thường).",
+)
 
 
 @router.get(
     "/verify/{shortcode:short_code}/status",
     response={200: StatusOut, **ERRORS},
     summary="Trạng thái học bạ theo mã",
+    openapi_extra=ANONYMOUS_TOO,
 )
-def record_state(request: HttpRequest, short_code: str) -> dict[str, Any]:
+def record_state(request: HttpRequest, short_code: str = SHORT_CODE) -> dict[str, Any]:
     """Chỉ trạng thái: valid, superseded (kèm mã phiên bản hiện hành), revoked (kèm lý do),
     not_issued. Không có thông tin cá nhân."""
     _admit(request)
@@ -235,10 +248,11 @@ def record_state(request: HttpRequest, short_code: str) -> dict[str, Any]:
     "/verify/{shortcode:short_code}",
     response={200: VerifyOut, **ERRORS},
     summary="Xác thực học bạ theo mã",
+    openapi_extra=ANONYMOUS_TOO,
 )
 def verify_record(
     request: HttpRequest,
-    short_code: str,
+    short_code: str = SHORT_CODE,
     access_code: str = Header("", alias="X-Access-Code", max_length=64),
     date_of_birth: str = Header("", alias="X-Date-Of-Birth", max_length=32),
 ) -> dict[str, Any]:
@@ -249,11 +263,12 @@ def verify_record(
 
 @router.post(
     "/verify/{shortcode:short_code}",
-    response={200: VerifyOut, **ERRORS},
+    response={200: VerifyOut, 400: ErrorOut, **ERRORS},
     summary="Xác thực học bạ theo mã, kèm mã truy cập hoặc ngày sinh",
+    openapi_extra=ANONYMOUS_TOO,
 )
 def verify_record_with_factor(
-    request: HttpRequest, short_code: str, factor: FactorIn
+    request: HttpRequest, factor: FactorIn, short_code: str = SHORT_CODE
 ) -> dict[str, Any]:
     """Như GET, với mã truy cập hoặc ngày sinh trong thân yêu cầu (JSON)."""
     return _verify(request, short_code, factor.access_code, factor.date_of_birth)
@@ -263,6 +278,7 @@ def verify_record_with_factor(
     "/verify/file",
     response={200: dict[str, Any], 400: ErrorOut, **ERRORS},
     summary="Kiểm tra một tệp PDF học bạ",
+    openapi_extra=ANONYMOUS_TOO,
 )
 def verify_file(request: HttpRequest, file: UploadedFile = File(...)) -> dict[str, Any]:  # noqa: B008
     """Báo cáo kiểm tra tệp (lược đồ ``hocba.verification-report/1``, xem docs/verification.md):
