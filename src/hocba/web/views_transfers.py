@@ -117,7 +117,7 @@ def package(request: HttpRequest, transfer_id: int) -> HttpResponse:
     if not access.is_system_admin(request.user) and not access.is_school_manager(
         request.user, transfer.school
     ):
-        raise PermissionDenied(_("Chỉ cán bộ quản lý của trường chuyển đi tải được gói hồ sơ."))
+        raise Http404  # like every object of another school: not even its existence is told
     try:
         data = transfers.package_bytes(transfer)
     except DomainError as error:

@@ -97,7 +97,7 @@ def test_the_package_is_only_for_the_sending_school(client: Client, world: World
     transfer = Transfer.objects.get()
     client.logout()
     _as(client, world.foreign.users["principal"])
-    assert client.get(reverse("web:transfer_package", args=[transfer.pk])).status_code == 403
+    assert client.get(reverse("web:transfer_package", args=[transfer.pk])).status_code == 404
 
 
 def test_a_broken_package_is_refused_with_the_reason(client: Client, world: World) -> None:
