@@ -74,6 +74,7 @@ from hocba.records.models import (
 )
 from hocba.schools import access
 from hocba.schools.models import Enrolment, EntryKind, Pupil, SchoolClass
+from hocba.schools.services import PUPIL_TEXT_FIELDS
 
 FORMAT = "hocba.transfer-package/1"
 MAX_PACKAGE_BYTES = 200 * 1024 * 1024
@@ -84,23 +85,6 @@ SIGNING_STATES = frozenset(
         YearRecordStatus.PRINCIPAL_SIGNED,
         YearRecordStatus.SEALED,
     }
-)
-PUPIL_FIELDS = (
-    "ministry_code",
-    "personal_id",
-    "family_name",
-    "middle_name",
-    "given_name",
-    "sex",
-    "date_of_birth",
-    "ethnicity",
-    "nationality",
-    "birthplace",
-    "hometown",
-    "address",
-    "father_name",
-    "mother_name",
-    "guardian_name",
 )
 FACT_FIELDS = ("height_cm", "weight_kg", "days_absent_excused", "days_absent_unexcused")
 _CODE = re.compile(r"^[A-Z0-9-]{4,14}$")
@@ -675,11 +659,7 @@ def _pupil_for(identity: dict[str, Any]) -> Pupil:
             _("số định danh %(id)s đã thuộc về một học sinh khác trong hệ thống.")
             % {"id": personal_id}
         )
-    values = {
-        name: str(identity.get(name) or "")
-        for name in PUPIL_FIELDS
-        if name not in {"ministry_code", "personal_id", "date_of_birth"}
-    }
+    values = {name: str(identity.get(name) or "") for name in (*PUPIL_TEXT_FIELDS, "sex")}
     if not values["family_name"] or not values["given_name"] or values["sex"] not in {"nam", "nu"}:
         raise _refuse(_("thông tin nhân thân của học sinh không đầy đủ."))
     return Pupil.objects.create(

@@ -196,12 +196,29 @@ def _teaching(at: RowReader) -> list[tuple[str, str]]:
 
 def parse_pupil(at: RowReader, school_year: SchoolYear) -> PupilRow:
     date_of_birth = at.date("date_of_birth")
+    names = (at.text("family_name"), at.text("middle_name"), at.text("given_name"))
+    return PupilRow(
+        at=at,
+        data=pupil_data(at, names, date_of_birth),
+        class_name=at.text("school_class").upper(),
+        register_number=at.text("register_number"),
+        joined_on=at.date("joined_on") or school_year.starts_on,
+        entry_kind=at.choice("entry_kind", vocabulary(EntryKind), labels(EntryKind), "new"),
+    )
+
+
+def pupil_data(
+    at: RowReader, names: tuple[str, str, str], date_of_birth: datetime.date | None
+) -> PupilData:
+    """A pupil row's identity (the template's and the sector export's): read, checked, each
+    problem flagged on its cell (cells already reported keep their first message)."""
+    family, middle, given = names
     data = PupilData(
         ministry_code=at.code("ministry_code"),
         personal_id=at.code("personal_id") or None,
-        family_name=at.text("family_name"),
-        middle_name=at.text("middle_name"),
-        given_name=at.text("given_name"),
+        family_name=family,
+        middle_name=middle,
+        given_name=given,
         sex=at.choice("sex", vocabulary(Sex), labels(Sex)),
         date_of_birth=date_of_birth or NO_DATE,
         ethnicity=at.text("ethnicity") or "Kinh",
@@ -216,15 +233,8 @@ def parse_pupil(at: RowReader, school_year: SchoolYear) -> PupilRow:
     values = data.cleaned()
     values["date_of_birth"] = date_of_birth
     for name, message in pupil_errors(values).items():
-        at.flag(name, message)  # cells already reported keep their first message
-    return PupilRow(
-        at=at,
-        data=data,
-        class_name=at.text("school_class").upper(),
-        register_number=at.text("register_number"),
-        joined_on=at.date("joined_on") or school_year.starts_on,
-        entry_kind=at.choice("entry_kind", vocabulary(EntryKind), labels(EntryKind), "new"),
-    )
+        at.flag(name, message)
+    return data
 
 
 # Across rows and against the database -------------------------------------------------------

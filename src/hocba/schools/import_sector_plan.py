@@ -22,7 +22,6 @@ from openpyxl.utils.datetime import from_excel
 
 from hocba.common.text import clean_text, fold
 from hocba.schools.import_checks import (
-    NO_DATE,
     ClassRow,
     ImportPlan,
     PupilRow,
@@ -30,9 +29,9 @@ from hocba.schools.import_checks import (
     check_classes,
     check_pupils,
     check_staff,
+    pupil_data,
     same_person,
 )
-from hocba.schools.import_columns import labels, vocabulary
 from hocba.schools.import_parsing import ImportIssue, RowReader
 from hocba.schools.import_sector import PUPILS, SectorSheets, header_key
 from hocba.schools.models import (
@@ -42,10 +41,9 @@ from hocba.schools.models import (
     School,
     SchoolClass,
     SchoolYear,
-    Sex,
     Staff,
 )
-from hocba.schools.services import PupilData, StaffData, pupil_errors
+from hocba.schools.services import StaffData
 
 # Statuses by their comparison form (no accents); a prefix is enough ("đang học kỳ 2").
 _PUPIL_STUDYING = {
@@ -275,29 +273,8 @@ def _read_pupils(
 
 
 def _pupil_row(at: RowReader, entry_kind: str, school_year: SchoolYear) -> PupilRow:
-    family, middle, given = _names(at)
     date_of_birth = _date(at, "date_of_birth")
-    data = PupilData(
-        ministry_code=at.code("ministry_code"),
-        personal_id=at.code("personal_id") or None,
-        family_name=family,
-        middle_name=middle,
-        given_name=given,
-        sex=at.choice("sex", vocabulary(Sex), labels(Sex)),
-        date_of_birth=date_of_birth or NO_DATE,
-        ethnicity=at.text("ethnicity") or "Kinh",
-        nationality=at.text("nationality") or "Việt Nam",
-        birthplace=at.text("birthplace"),
-        hometown=at.text("hometown"),
-        address=at.text("address"),
-        father_name=at.text("father_name"),
-        mother_name=at.text("mother_name"),
-        guardian_name=at.text("guardian_name"),
-    )
-    values = data.cleaned()
-    values["date_of_birth"] = date_of_birth
-    for name, message in pupil_errors(values).items():
-        at.flag(name, message)
+    data = pupil_data(at, _names(at), date_of_birth)
     return PupilRow(
         at=at,
         data=data,
