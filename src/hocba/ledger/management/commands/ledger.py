@@ -89,16 +89,21 @@ class Command(BaseCommand):
                 progress.update(tasks[stage], completed=done, total=max(total, done))
 
             report = run_audit(advance)
-        self.stdout.write(
-            _("Đã kiểm tra %(leaves)s lá, %(checkpoints)s điểm kiểm tra, %(records)s học bạ.")
-            % {
-                "leaves": report.leaves,
-                "checkpoints": report.checkpoints,
-                "records": report.records,
-            }
-        )
-        for problem in report.problems:
-            self.stdout.write(self.style.ERROR(str(problem)))
-        if not report.ok:
-            raise CommandError(_("Sổ cái có %(count)s vấn đề.") % {"count": len(report.problems)})
-        self.stdout.write(self.style.SUCCESS(_("Sổ cái toàn vẹn.")))
+        write_audit(self, report)
+
+
+def write_audit(command: BaseCommand, report: Any) -> None:
+    """Print an audit's counts and problems; :class:`CommandError` (exit 1) if it found any."""
+    command.stdout.write(
+        _("Đã kiểm tra %(leaves)s lá, %(checkpoints)s điểm kiểm tra, %(records)s học bạ.")
+        % {
+            "leaves": report.leaves,
+            "checkpoints": report.checkpoints,
+            "records": report.records,
+        }
+    )
+    for problem in report.problems:
+        command.stdout.write(command.style.ERROR(str(problem)))
+    if not report.ok:
+        raise CommandError(_("Sổ cái có %(count)s vấn đề.") % {"count": len(report.problems)})
+    command.stdout.write(command.style.SUCCESS(_("Sổ cái toàn vẹn.")))

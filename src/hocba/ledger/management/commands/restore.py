@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from hocba.common.backup import BackupError
 from hocba.common.restore import restore_backup
+from hocba.ledger.management.commands.ledger import write_audit
 
 
 class Command(BaseCommand):
@@ -44,18 +45,5 @@ class Command(BaseCommand):
                 "timings": timings,
             }
         )
-        report = summary.audit
-        assert report is not None
-        self.stdout.write(
-            _("Đã kiểm tra %(leaves)s lá, %(checkpoints)s điểm kiểm tra, %(records)s học bạ.")
-            % {
-                "leaves": report.leaves,
-                "checkpoints": report.checkpoints,
-                "records": report.records,
-            }
-        )
-        for problem in report.problems:
-            self.stdout.write(self.style.ERROR(str(problem)))
-        if not report.ok:
-            raise CommandError(_("Sổ cái có %(count)s vấn đề.") % {"count": len(report.problems)})
-        self.stdout.write(self.style.SUCCESS(_("Sổ cái toàn vẹn.")))
+        assert summary.audit is not None
+        write_audit(self, summary.audit)
