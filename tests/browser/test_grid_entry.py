@@ -8,29 +8,12 @@ from typing import Any
 import pytest
 
 from hocba.common.vietnamese import name_sort_key
+from tests.browser.demo import log_in, open_grade_4_class
 
 pytestmark = pytest.mark.browser
 
-DEMO_PASSWORD = "hocba-demo"
 RESULT_LABELS = ("Hoàn thành xuất sắc", "Hoàn thành tốt", "Hoàn thành", "Chưa hoàn thành")
 SETTLED = "() => !document.querySelector('.is-pending, .is-saving')"
-
-
-def _class_to_work_on(demo_server: Any) -> tuple[int, str, str]:
-    """A grade-4 class, not locked, whose homeroom teacher also teaches its Toán."""
-    rows = demo_server.query(
-        "SELECT c.id, c.name, u.username FROM schools_schoolclass c "
-        "JOIN schools_staff s ON s.id = c.homeroom_teacher_id "
-        "JOIN auth_user u ON u.id = s.user_id "
-        "JOIN schools_teachingassignment t ON t.school_class_id = c.id "
-        "  AND t.teacher_id = s.id AND t.subject = 'toan' "
-        "WHERE c.grade = 4 AND NOT EXISTS (SELECT 1 FROM assessment_lock l "
-        "  WHERE l.school_class_id = c.id AND l.unlocked_at IS NULL) "
-        "ORDER BY c.id LIMIT 1"
-    )
-    assert rows, "the demo has no open grade-4 class whose homeroom teacher teaches Toán"
-    class_id, class_name, username = rows[0]
-    return int(class_id), str(class_name), str(username)  # type: ignore[call-overload]
 
 
 def _roster(demo_server: Any, class_id: int) -> list[tuple[int, str]]:
@@ -46,10 +29,7 @@ def _roster(demo_server: Any, class_id: int) -> list[tuple[int, str]]:
 
 
 def _log_in(page: Any, url: str, username: str) -> None:
-    page.goto(f"{url}/dang-nhap/")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+    log_in(page, url, username)
     page.get_by_role("heading", name="Lớp của tôi").wait_for()
 
 
@@ -78,7 +58,7 @@ def _wait_saved(page: Any) -> None:
 
 
 def test_keyboard_paste_refusal_autosave_and_year_end(demo_server, page, artifacts):  # type: ignore[no-untyped-def]
-    class_id, class_name, username = _class_to_work_on(demo_server)
+    class_id, class_name, username = open_grade_4_class(demo_server)
     roster = _roster(demo_server, class_id)
     page.set_viewport_size({"width": 1366, "height": 768})
     _log_in(page, demo_server.url, username)
@@ -228,7 +208,7 @@ def _watch_year_end_change(page: Any, url: str, class_id: int, artifacts: Any) -
 
 
 def test_comment_codes_escape_and_a_concurrent_edit(demo_server, page, artifacts):  # type: ignore[no-untyped-def]
-    class_id, _class_name, username = _class_to_work_on(demo_server)
+    class_id, _class_name, username = open_grade_4_class(demo_server)
     roster = _roster(demo_server, class_id)
     grid_url = f"{demo_server.url}/lop/{class_id}/mon/toan/gk2/"
     bank = dict(

@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
+from tests.browser.demo import log_in, open_grade_4_class
+
 pytestmark = pytest.mark.browser
 
-DEMO_PASSWORD = "hocba-demo"
 VIEWPORT = {"width": 1280, "height": 800}
 GUIDE_STATIC = Path(__file__).resolve().parents[2] / "src/hocba/web/static/web/guide"
 GUIDE_PAGES = ("nhap-diem", "ky-so", "dinh-chinh", "xac-thuc")
@@ -30,29 +31,9 @@ def _new_page(browser: Any, server: Any, username: str | None = None) -> Any:
     context = browser.new_context(locale="vi-VN", viewport=VIEWPORT)
     page = context.new_page()
     if username is not None:
-        page.goto(f"{server.url}/dang-nhap/")
-        page.get_by_label("Tên đăng nhập").fill(username)
-        page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
+        log_in(page, server.url, username)
         page.get_by_role("heading", name=re.compile("Lớp của tôi|Các lớp của trường")).wait_for()
     return page
-
-
-def _grade_4_class(server: Any) -> tuple[int, str, str]:
-    """A grade-4 class, not locked, whose homeroom teacher also teaches its Toán."""
-    rows = server.query(
-        "SELECT c.id, c.name, u.username FROM schools_schoolclass c "
-        "JOIN schools_staff s ON s.id = c.homeroom_teacher_id "
-        "JOIN auth_user u ON u.id = s.user_id "
-        "JOIN schools_teachingassignment t ON t.school_class_id = c.id "
-        "  AND t.teacher_id = s.id AND t.subject = 'toan' "
-        "WHERE c.grade = 4 AND NOT EXISTS (SELECT 1 FROM assessment_lock l "
-        "  WHERE l.school_class_id = c.id AND l.unlocked_at IS NULL) "
-        "ORDER BY c.id LIMIT 1"
-    )
-    assert rows, "the demo has no open grade-4 class whose homeroom teacher teaches Toán"
-    class_id, name, username = rows[0]
-    return int(class_id), str(name), str(username)  # type: ignore[call-overload]
 
 
 def _signing_class(server: Any) -> tuple[int, str]:
@@ -95,7 +76,7 @@ def _shot(page: Any, name: str, crop: str | None = None) -> str:
 
 
 def _grid_shots(browser: Any, server: Any) -> list[str]:
-    class_id, class_name, username = _grade_4_class(server)
+    class_id, class_name, username = open_grade_4_class(server)
     page = _new_page(browser, server, username)
     page.get_by_role("link", name=f"Lớp {class_name}").click()
     page.get_by_role("link", name="Toán", exact=True).first.click()

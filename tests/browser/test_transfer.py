@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.demo import log_in
+
 pytestmark = pytest.mark.browser
-
-DEMO_PASSWORD = "hocba-demo"
-
-
-def _login(page, url: str, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{url}/dang-nhap/")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_load_state()
 
 
 def test_a_pupil_is_released_and_received_with_the_marks_so_far(  # type: ignore[no-untyped-def]
@@ -30,7 +22,7 @@ def test_a_pupil_is_released_and_received_with_the_marks_so_far(  # type: ignore
     marks = demo_server.query(
         "SELECT COUNT(*) FROM assessment_subjectmark WHERE enrolment_id = ?", enrolment_id
     )[0][0]
-    _login(page, demo_server.url, "ht.kimlien")
+    log_in(page, demo_server.url, "ht.kimlien")
     page.goto(f"{demo_server.url}/hoc-sinh/{pupil_id}/")
     page.get_by_role("link", name="Cho học sinh chuyển trường").click()
     page.get_by_label("Chuyển đến trường").fill("Trường Tiểu học Nghĩa Tân")
@@ -46,7 +38,7 @@ def test_a_pupil_is_released_and_received_with_the_marks_so_far(  # type: ignore
     page.screenshot(path=str(artifacts / "transfer-released.png"), full_page=True)
 
     page.get_by_role("button", name="Đăng xuất").click()
-    _login(page, demo_server.url, "ht.nghiatan")
+    log_in(page, demo_server.url, "ht.nghiatan")
     school_id, class_id = demo_server.query(
         "SELECT s.id, c.id FROM schools_schoolclass c JOIN schools_school s ON s.id = c.school_id "
         "WHERE s.code = '01005102' AND c.name = '3A'"

@@ -11,10 +11,10 @@ import time
 
 import pytest
 
+from tests.browser.demo import DEMO_PASSWORD, DEMO_PIN, log_in
+
 pytestmark = pytest.mark.browser
 
-DEMO_PASSWORD = "hocba-demo"
-DEMO_PIN = "123456"
 USERNAME = "pht.nghiatan"  # no other browser test signs in as this person
 
 
@@ -39,14 +39,6 @@ def _fresh(secret: str, used: int) -> tuple[str, int]:
     return _totp(secret, step), step
 
 
-def _login(page, url: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{url}/dang-nhap/")
-    page.get_by_label("Tên đăng nhập").fill(USERNAME)
-    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_load_state()
-
-
 def test_totp_login_then_a_fresh_code_before_signing(demo_server, page, artifacts):  # type: ignore[no-untyped-def]
     school_id, waiting = demo_server.query(
         "SELECT s.id, COUNT(r.id) FROM schools_school s "
@@ -54,7 +46,7 @@ def test_totp_login_then_a_fresh_code_before_signing(demo_server, page, artifact
         "WHERE s.code = '01005102' GROUP BY s.id"
     )[0]
     assert waiting > 0
-    _login(page, demo_server.url)
+    log_in(page, demo_server.url, USERNAME)
     page.goto(f"{demo_server.url}/tai-khoan/xac-thuc-hai-buoc/thiet-lap/")
     page.get_by_role("img", name="Mã QR để thêm tài khoản vào ứng dụng xác thực").wait_for()
     secret = page.locator("code.totp-secret").inner_text().strip()
@@ -66,7 +58,7 @@ def test_totp_login_then_a_fresh_code_before_signing(demo_server, page, artifact
     assert page.locator("ul.recovery-codes li").count() == 10
 
     page.get_by_role("button", name="Đăng xuất").click()
-    _login(page, demo_server.url)
+    log_in(page, demo_server.url, USERNAME)
     page.get_by_role("heading", name="Xác thực hai bước").wait_for()  # asked after the password
     page.screenshot(path=str(artifacts / "twofactor-login.png"), full_page=True)
     code, used = _fresh(secret, used)
