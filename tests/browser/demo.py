@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-DEMO_PASSWORD = "hocba-demo"
+DEMO_PASSWORD = "hocba-demo"  # the demo's published password  # pragma: allowlist secret
 DEMO_PIN = "123456"
 
 
