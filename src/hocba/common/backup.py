@@ -8,7 +8,8 @@ The archive (format ``hocba-backup`` version 1, docs/deployment.md) holds, in th
   read transaction that does not block writers in WAL mode), so the archive is one consistent
   state while the system runs. Each member is streamed through a temporary file, never held in
   memory. Left out: sessions, the PIN-protected PKCS#12 files of ``soft`` signers
-  (``SigningCertificate.pkcs12``) and the encrypted PINs of running batches.
+  (``SigningCertificate.pkcs12``), the encrypted PINs of running batches, second-factor secrets
+  and the API keys of upward sync targets.
 - ``files/<name>``: every stored file a row of the snapshot names (signed PDFs, long-term
   validation PDFs, transferred records' PDFs), read through ``default_storage`` (folder or S3).
 - ``ledger/verifier-key.txt`` and ``ledger/checkpoint.txt``: the log's PUBLIC key and its latest
@@ -56,10 +57,18 @@ CHUNK = 1024 * 1024
 ROWS_PER_QUERY = 2000
 
 # Never in an archive: whole models, and fields holding keys or secrets derived from SECRET_KEY.
-SKIPPED_MODELS = {"sessions.session"}
+# Second-factor secrets (TOTP keys, recovery codes) stay out too: after a restore everyone sets
+# up their authenticator again (HOCBA_2FA=required makes the strong roles do it first).
+SKIPPED_MODELS = {
+    "sessions.session",
+    "otp_totp.totpdevice",
+    "otp_static.staticdevice",
+    "otp_static.statictoken",
+}
 SKIPPED_FIELDS = {
     "signing.signingcertificate": {"pkcs12"},  # PIN-protected private keys of soft signers
     "signing.signingbatch": {"authorisation"},  # a running batch's PIN, encrypted
+    "exchange.synctarget": {"api_key"},  # the key for the upper store: set again after restore
 }
 # Columns naming a file in the default storage.
 FILE_FIELDS = [

@@ -223,6 +223,8 @@ def test_backup_restores_into_an_empty_instance_where_the_audit_passes_and_pdfs_
     assert certificates and SigningCertificate.objects.exclude(pkcs12=None).exists()
     assert all("pkcs12" not in row["fields"] for row in certificates)
     assert "db/sessions.session.jsonl.gz" not in contents
+    # Nor second-factor secrets.
+    assert not any(name.startswith("db/otp_") for name in contents)
 
     target = new_instance("target", log_key=log_key)
     done = target.restore(archive, "--sha256", summary.sha256)
