@@ -6,7 +6,7 @@ import datetime
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Query, Schema
 from ninja.security import django_auth
 
 from hocba.api.assessment import router as assessment_router
@@ -115,7 +115,11 @@ def list_schools(request: HttpRequest) -> list[SchoolOut]:
 @api.get(
     "/schools/{school_id}/classes", response={200: list[ClassOut], **SESSION}, tags=["schools"]
 )
-def list_classes(request: HttpRequest, school_id: int, year: str | None = None) -> list[ClassOut]:
+def list_classes(
+    request: HttpRequest,
+    school_id: int,
+    year: str | None = Query(None, pattern=r"^\d{4}-\d{4}$", examples=["2024-2025"]),
+) -> list[ClassOut]:
     school = get_object_or_404(access.visible_schools(request.user), pk=school_id)
     classes = selectors.classes_of_school(request.user, school, year_name=year)
     return [

@@ -258,3 +258,12 @@ def test_login_with_the_fixture_password_opens_the_home_page(world: World) -> No
     response = client.get(reverse("web:home"))
     assert response.status_code == 200
     assert [c.name for c in response.context["classes"]] == ["4A"]
+
+
+@pytest.mark.parametrize("year", ["2024-2025", "\x00", "2024-2025\x00", "năm nay"])
+def test_the_class_list_takes_a_school_year_name_or_refuses_it(world: World, year: str) -> None:
+    """A NUL byte reached PostgreSQL as a 500 (found by schemathesis): now a 422 like any bad
+    school year name."""
+    client = client_for(world, "principal")
+    response = client.get(api_url(world, "classes:own"), {"year": year})
+    assert response.status_code == (200 if year == "2024-2025" else 422)
