@@ -92,7 +92,7 @@ class SheetData:
 
 def read_workbook(file: FileInput) -> dict[str, SheetData]:
     """The known sheets of the file by key; raises :class:`ImportRejected` for a bad file."""
-    data = _file_bytes(file)
+    data = file_bytes(file)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # a broken or hostile file can fail anywhere inside openpyxl
@@ -107,7 +107,8 @@ def read_workbook(file: FileInput) -> dict[str, SheetData]:
         workbook.close()
 
 
-def _file_bytes(file: FileInput) -> bytes:
+def file_bytes(file: FileInput) -> bytes:
+    """An uploaded workbook's bytes within the import's size limits, or :class:`ImportRejected`."""
     try:
         return read_xlsx_upload(
             file,

@@ -22,20 +22,16 @@ import openpyxl
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
-from hocba.common.spreadsheet import SpreadsheetFileError, read_xlsx_upload
 from hocba.common.text import clean_text, fold
 from hocba.schools.import_columns import Column, SheetSpec
 from hocba.schools.import_parsing import (
-    MAX_ARCHIVE_MEMBERS,
     MAX_COLUMNS,
-    MAX_FILE_BYTES,
     MAX_ROWS,
     MAX_SCANNED_ROWS,
-    MAX_UNZIPPED_BYTES,
     ImportIssue,
     ImportRejected,
     SheetData,
-    file_rejected,
+    file_bytes,
     not_xlsx,
 )
 from hocba.schools.models import Enrolment, Pupil, Staff
@@ -158,7 +154,7 @@ def read_sector_workbook(file: Any) -> SectorSheets | None:
 
     Raises :class:`ImportRejected` for a file that is not a readable .xlsx.
     """
-    data = _file_bytes(file)
+    data = file_bytes(file)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # a broken or hostile file can fail anywhere inside openpyxl
@@ -176,20 +172,6 @@ def read_sector_workbook(file: Any) -> SectorSheets | None:
     finally:
         workbook.close()
     return sheets if sheets.all() else None
-
-
-def _file_bytes(file: Any) -> bytes:
-    try:
-        return read_xlsx_upload(
-            file,
-            max_bytes=MAX_FILE_BYTES,
-            max_unzipped_bytes=MAX_UNZIPPED_BYTES,
-            max_members=MAX_ARCHIVE_MEMBERS,
-            too_big_message=_("Tệp lớn hơn %(mb)s MB; hãy chia thành nhiều tệp nhỏ hơn.")
-            % {"mb": MAX_FILE_BYTES // (1024 * 1024)},
-        )
-    except SpreadsheetFileError as error:
-        raise file_rejected(error.message) from error
 
 
 def _too_many_rows(sheet_name: str, kind: str) -> ImportRejected:
